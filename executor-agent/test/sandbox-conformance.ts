@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { describe, it, before, after } from 'node:test';
+import { DEFAULT_LIMITS, type Limits } from '@crucible/storage/domain';
+import type { RunRequest, Sandbox } from '../src/sandbox/sandbox.js';
+
+/** Programs, per language, that each conformance case runs. Each sandbox supplies its own. */
+export interface ConformancePrograms {
+  language: string;
+  /** Prints `42` and a newline to stdout, exits 0. */
+  hello: string;
+  /** Echoes stdin to stdout unchanged. */
+  echoStdin: string;
+  /** Writes `oops` to stderr and exits with status 3. */
+  exitThree: string;
+  /** Never ends on its own. */
+  spin: string;
+  /** Prints far more than 4 KiB to stdout. */
+  flood: string;
+}
+
+/**
+ * The behaviour every Sandbox implementation must share. Call inside a test file with a factory
+ * for the implementation under test.
+ */
+export function sandboxConformance(name: string, make: () => Promise<Sandbox>, programs: ConformancePrograms): void {
+  describe(`Sandbox conformance: ${name}`, () => {
+    let sandbox: Sandbox;
+    before(async () => {
+      sandbox = await make();
+      await sandbox.init();
+    });
+    after(async () => {
+      await sandbox?.[Symbol.asyncDispose]();
+    });
+
+    const run = (code: string, extra: Partial<RunRequest> = {}, limits: Partial<Limits> = {}) =>
+      sandbox.run({
+        evaluationId: `conf-${Math.random().toString(16).slice(2)}`,
+        language: programs.language,
+        files: [{ name: 'main', content: code, encoding: 'utf8' }],
+        stdin: '',
+        args: [],
+        limits: { ...DEFAULT_LIMITS, timeoutMs: 5000, ...limits },
+        ...extra,
+      });
+
+    it('reports the language as available', () => {
+      const lang = sandbox.languages().find((l) => l.id === programs.language);
+      assert.ok(lang, `language ${programs.language} listed`);
+      assert.equal(lang.available, true, lang.reason);
+    });
+
+    it('runs a program to success and captures stdout', async () => {
+      const r = await run(programs.hello);
+      assert.equal(r.outcome, 'success', r.stderr);
+      assert.equal(r.exitCode, 0);
+      assert.equal(r.stdout, '42\n');
+      assert.equal(r.stdoutTruncated, false);
+      assert.ok(r.durationMs >= 0);
+    });
+
+    it('delivers stdin', async () => {
+      const r = await run(programs.echoStdin, { stdin: 'hello\nworld\n' });
+      assert.equal(r.outcome, 'success', r.stderr);
+      assert.equal(r.stdout, 'hello\nworld\n');
+    });
+
+    it('reports a non-zero exit as error, keeping stderr', async () => {
+      const r = await run(programs.exitThree);
+      assert.equal(r.outcome, 'error');
+      assert.equal(r.exitCode, 3);
+      assert.match(r.stderr, /oops/);
+    });
+
+    it('ends a program that runs past its deadline as timeout', async () => {
+      const started = Date.now();
+      const r = await run(programs.spin, {}, { timeoutMs: 1000 });
+      assert.equal(r.outcome, 'timeout');
+      assert.ok(Date.now() - started < 8000, 'killed promptly after the deadline');
+    });
+
+    it('caps output and flags truncation', async () => {
+      const r = await run(programs.flood, {}, { outputBytes: 4096 });
+      assert.equal(r.outcome, 'output_limit');
+      assert.equal(r.stdoutTruncated, true);
+      assert.ok(Buffer.byteLength(r.stdout) <= 4096);
+    });
+
+    it('streams output as it is produced', async () => {
+      const chunks: string[] = [];
+      const r = await run(programs.hello, { onOutput: (s, c) => s === 'stdout' && chunks.push(c) });
+      assert.equal(chunks.join(''), r.stdout);
+    });
+
+    it('is killed when aborted', async () => {
+      const ac = new AbortController();
+      setTimeout(() => ac.abort(), 300);
+      const r = await run(programs.spin, { signal: ac.signal }, { timeoutMs: 20_000 });
+      assert.equal(r.outcome, 'killed');
+    });
+  });
+}

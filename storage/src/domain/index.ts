@@ -1,0 +1,3 @@
+export * from './types.js';
+export * from './status-machine.js';
+export * from './limits.js';

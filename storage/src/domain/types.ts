@@ -1,0 +1,90 @@
+/** The domain model shared by every package. Pure types: importing this module loads no I/O. */
+
+export const STATUSES = ['queued', 'provisioning', 'running', 'completed', 'failed', 'cancelled'] as const;
+export type Status = (typeof STATUSES)[number];
+
+export const OUTCOMES = ['success', 'error', 'timeout', 'memory_limit', 'output_limit', 'killed'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+export const PRIORITIES = ['high', 'normal', 'low'] as const;
+export type Priority = (typeof PRIORITIES)[number];
+
+export type RuntimeKind = 'container' | 'wasm';
+export type RuntimeChoice = RuntimeKind | 'auto';
+
+export interface Limits {
+  timeoutMs: number;
+  memoryMb: number;
+  cpus: number;
+  pids: number;
+  outputBytes: number;
+}
+
+export interface SourceFile {
+  name: string;
+  content: string;
+  encoding: 'utf8' | 'base64';
+}
+
+/** What the sandbox needs to run one evaluation; carried by the queue, never holding credentials. */
+export interface Task {
+  evaluationId: string;
+  language: string;
+  runtime: RuntimeKind;
+  files: SourceFile[];
+  stdin: string;
+  args: string[];
+  limits: Limits;
+  /** Propagated for tracing; never used for authorisation by the agent. */
+  requestId?: string;
+}
+
+/** The outcome of running a task in a sandbox. */
+export interface RunResult {
+  outcome: Outcome;
+  exitCode: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  stdoutTruncated: boolean;
+  stderrTruncated: boolean;
+  durationMs: number;
+}
+
+export interface Evaluation {
+  id: string;
+  owner: string;
+  status: Status;
+  outcome: Outcome | null;
+  language: string;
+  runtime: RuntimeKind;
+  priority: Priority;
+  files: SourceFile[];
+  stdin: string;
+  args: string[];
+  exitCode: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  stdoutTruncated: boolean;
+  stderrTruncated: boolean;
+  durationMs: number | null;
+  limits: Limits;
+  metadata: Record<string, unknown>;
+  error: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  attempts: number;
+}
+
+export type EventType = 'status' | 'stdout' | 'stderr';
+
+/** One replayable event of an evaluation, ordered by `seq` within it. */
+export interface EvaluationEvent {
+  evaluationId: string;
+  seq: number;
+  type: EventType;
+  data: Record<string, unknown>;
+  at: string;
+}
