@@ -40,6 +40,8 @@ export interface Sandbox extends AsyncDisposable {
   /** Languages this sandbox knows, with availability checked at `init`. */
   languages(): LanguageInfo[];
   init(): Promise<void>;
+  /** Facts for `/readyz` (engine mode, runtime, why something is unavailable). */
+  details?(): Record<string, unknown>;
   run(request: RunRequest): Promise<RunResult>;
 }
 

@@ -76,6 +76,10 @@ export interface Evaluation {
   startedAt: string | null;
   finishedAt: string | null;
   attempts: number;
+  /** When the row last changed. Optional only so hand-built values elsewhere stay valid; storage always sets it. */
+  updatedAt?: string;
+  /** The submitting request's id, for tracing. Storage always sets it (null when there was none). */
+  requestId?: string | null;
 }
 
 export type EventType = 'status' | 'stdout' | 'stderr';

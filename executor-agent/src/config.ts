@@ -1,0 +1,49 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { PRIORITIES, type Priority } from '@crucible/storage/domain';
+
+export interface AgentConfig {
+  redisUrl: string;
+  redisPrefix: string;
+  agentId: string;
+  node: string;
+  lanes: Priority[];
+  concurrency: number;
+  stallIntervalMs: number;
+  /** Docker endpoint, e.g. unix:///run/crucible/docker.sock; empty means dockerode's default. */
+  dockerHost: string;
+  containerRuntime: 'runc' | 'runsc';
+  logLevel: string;
+}
+
+/** Reads the agent's configuration once, at the edge; every default lives here. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<AgentConfig> {
+  const lanes = (env.CRUCIBLE_LANES ?? PRIORITIES.join(','))
+    .split(',')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  for (const lane of lanes) {
+    if (!(PRIORITIES as readonly string[]).includes(lane)) throw new Error(`CRUCIBLE_LANES: unknown lane "${lane}"`);
+  }
+  const runtime = env.CRUCIBLE_CONTAINER_RUNTIME ?? 'runc';
+  if (runtime !== 'runc' && runtime !== 'runsc') throw new Error(`CRUCIBLE_CONTAINER_RUNTIME must be runc or runsc`);
+  return Object.freeze({
+    redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    redisPrefix: env.CRUCIBLE_REDIS_PREFIX ?? 'crucible',
+    agentId: env.CRUCIBLE_AGENT_ID ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+    node: env.CRUCIBLE_NODE ?? hostname(),
+    lanes: lanes as Priority[],
+    concurrency: positiveInt(env.CRUCIBLE_AGENT_CONCURRENCY, 2, 'CRUCIBLE_AGENT_CONCURRENCY'),
+    stallIntervalMs: positiveInt(env.CRUCIBLE_STALL_INTERVAL_MS, 5000, 'CRUCIBLE_STALL_INTERVAL_MS'),
+    dockerHost: env.DOCKER_HOST ?? '',
+    containerRuntime: runtime,
+    logLevel: env.CRUCIBLE_LOG_LEVEL ?? 'info',
+  });
+}
+
+function positiveInt(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got "${value}"`);
+  return n;
+}

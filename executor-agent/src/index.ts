@@ -1,0 +1,4 @@
+export { Agent, type AgentOptions } from './agent.js';
+export { loadConfig, type AgentConfig } from './config.js';
+export * from './protocol/index.js';
+export * from './sandbox/sandbox.js';

@@ -1,0 +1,110 @@
+import type Docker from 'dockerode';
+import type { Limits } from '@crucible/storage/domain';
+
+/** Labels on every container the sandbox creates; `reapOrphans` finds leftovers by them. */
+export const LABELS = {
+  managed: 'crucible.managed',
+  evaluation: 'crucible.evaluation',
+  agent: 'crucible.agent',
+  /** Epoch ms after which no live run can still own the container. */
+  deadline: 'crucible.deadline',
+} as const;
+
+export type ContainerRuntime = 'runc' | 'runsc';
+
+/** Where the submitted files appear inside the container (read-only). */
+export const CODE_DIR = '/code';
+const MiB = 1024 * 1024;
+const TMPFS_MB = 64;
+/** Slack past the deadline for create/start/remove before a container counts as orphaned. */
+export const REAP_GRACE_MS = 60_000;
+
+export interface ContainerSpecInput {
+  evaluationId: string;
+  agentId: string;
+  image: string;
+  runtime: ContainerRuntime;
+  /** The runtime's command; the entry file and then `args` are appended. */
+  run: readonly string[];
+  entryFile: string;
+  args: readonly string[];
+  limits: Limits;
+  /** Host directory with the files, bind-mounted read-only at CODE_DIR. */
+  hostCodeDir: string;
+  /** Creation time, epoch ms. */
+  now: number;
+}
+
+/**
+ * The create options for one evaluation's container: no network, read-only root, unprivileged
+ * user, no capabilities, every resource bounded. Pure, so each hardening choice is unit-tested.
+ */
+export function containerSpec(input: ContainerSpecInput): Docker.ContainerCreateOptions {
+  const { limits } = input;
+  const memoryBytes = Math.floor(limits.memoryMb * MiB);
+  const hostConfig: Docker.HostConfig & { CgroupnsMode: 'private' } = {
+    NetworkMode: 'none',
+    ReadonlyRootfs: true,
+    // noexec: nothing written at run time can be executed as a binary.
+    Tmpfs: { '/tmp': `rw,noexec,nosuid,nodev,size=${TMPFS_MB}m,nr_inodes=4096,mode=1777` },
+    ShmSize: 16 * MiB,
+    Mounts: [{ Type: 'bind', Source: input.hostCodeDir, Target: CODE_DIR, ReadOnly: true }],
+    CapDrop: ['ALL'],
+    SecurityOpt: ['no-new-privileges'],
+    Privileged: false,
+    IpcMode: 'private',
+    CgroupnsMode: 'private',
+    Memory: memoryBytes,
+    // Equal to Memory: no swap, so the memory limit is a hard one.
+    MemorySwap: memoryBytes,
+    // Under host memory pressure, the sandbox is what the kernel kills first.
+    OomScoreAdj: 1000,
+    PidsLimit: limits.pids,
+    NanoCpus: Math.round(limits.cpus * 1e9),
+    Ulimits: [
+      { Name: 'nofile', Soft: 256, Hard: 256 },
+      // RLIMIT_NPROC counts per host uid, shared by every sandbox on the host (userns-remap maps
+      // them all to one uid), so it is only a host-wide backstop; PidsLimit is the real bound.
+      { Name: 'nproc', Soft: 4096, Hard: 4096 },
+      { Name: 'fsize', Soft: TMPFS_MB * MiB, Hard: TMPFS_MB * MiB },
+      { Name: 'core', Soft: 0, Hard: 0 },
+    ],
+    // A tiny init as PID 1: the program gets normal signal semantics, zombies are reaped, and
+    // when the program exits the init exits, which kills every process left in the container.
+    Init: true,
+    Runtime: input.runtime,
+    // Output reaches us through attach only; a log driver would copy it to the host's disk.
+    LogConfig: { Type: 'none', Config: {} },
+    AutoRemove: false,
+  };
+  return {
+    Image: input.image,
+    Cmd: [...input.run, input.entryFile, ...input.args],
+    WorkingDir: CODE_DIR,
+    User: '65534:65534',
+    Hostname: 'sandbox',
+    // Only these (Docker adds HOSTNAME): nothing of the agent's environment reaches the program.
+    Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'LANG=C.UTF-8', 'HOME=/tmp'],
+    AttachStdin: true,
+    AttachStdout: true,
+    AttachStderr: true,
+    OpenStdin: true,
+    // The container's stdin closes when our attach closes it, so the program sees EOF.
+    StdinOnce: true,
+    Tty: false,
+    Labels: {
+      [LABELS.managed]: 'true',
+      [LABELS.evaluation]: input.evaluationId,
+      [LABELS.agent]: input.agentId,
+      [LABELS.deadline]: String(input.now + limits.timeoutMs + REAP_GRACE_MS),
+    },
+    HostConfig: hostConfig,
+  };
+}
+
+/** The entry file: the runtime's main file when submitted, else the first file. */
+export function entryFile(names: readonly string[], mainFile: string): string {
+  const first = names[0];
+  if (names.includes(mainFile) || first === undefined) return mainFile;
+  return first;
+}

@@ -1,0 +1,55 @@
+import Koa from 'koa';
+import type { Logger } from 'pino';
+import type { Redis } from 'ioredis';
+import type { Storage } from '@crucible/storage';
+import type { Limits } from '@crucible/storage/domain';
+import type { Scheduler } from '@crucible/scheduler';
+import { jsonBody } from './body.js';
+import { errorHandler } from './errors.js';
+import { EvaluationService } from './evaluation-service.js';
+import { languageStatus } from './languages.js';
+import { httpMetrics, registerMetrics } from './metrics.js';
+import { fixedOwner, requestId, securityHeaders } from './request-context.js';
+import { evaluationRoutes } from './routes/evaluations.js';
+import { platformRoutes } from './routes/platform.js';
+
+export interface AppDeps {
+  storage: Storage;
+  redis: Redis;
+  scheduler: Pick<Scheduler, 'queue' | 'agents' | 'bus'>;
+  log: Logger;
+  bodyLimitBytes: number;
+  maxWaitSeconds: number;
+  maxLimits: Limits;
+  defaultLimits: Limits;
+  owner: string;
+}
+
+/** Builds the Koa application; it opens nothing itself, so tests can run it on any port. */
+export function createApp(deps: AppDeps): Koa {
+  const app = new Koa();
+  app.proxy = false;
+  const { storage, scheduler } = deps;
+  const service = new EvaluationService({
+    evaluations: storage.evaluations,
+    queue: scheduler.queue,
+    bus: scheduler.bus,
+    languages: () => languageStatus(scheduler.agents),
+    maxLimits: deps.maxLimits,
+    defaultLimits: deps.defaultLimits,
+  });
+  registerMetrics(() => scheduler.queue.depths());
+
+  const evaluations = evaluationRoutes({ service, evaluations: storage.evaluations, bus: scheduler.bus, maxWaitSeconds: deps.maxWaitSeconds });
+  const platform = platformRoutes({ storage, redis: deps.redis, scheduler, driver: 'local' });
+
+  app.use(httpMetrics());
+  app.use(requestId());
+  app.use(securityHeaders());
+  app.use(errorHandler(deps.log));
+  app.use(jsonBody(deps.bodyLimitBytes));
+  app.use(fixedOwner(deps.owner));
+  app.use(evaluations.routes()).use(evaluations.allowedMethods());
+  app.use(platform.routes()).use(platform.allowedMethods());
+  return app;
+}

@@ -1,0 +1,126 @@
+import type { EvaluationRepository } from '@crucible/storage';
+import {
+  isTerminal, LimitExceededError, resolveLimits,
+  type Evaluation, type Limits, type Priority, type RuntimeChoice, type SourceFile,
+} from '@crucible/storage/domain';
+import { KNOWN_LANGUAGES, type LanguageInfo } from '@crucible/executor-agent/protocol';
+import { taskOf, type EventBus, type TaskQueue } from '@crucible/scheduler';
+import { ApiError, invalidRequest, notFound } from './errors.js';
+import { EvaluationRequest } from './schemas.js';
+import { validate } from './validation.js';
+
+export interface SubmitRequest {
+  language: string;
+  code?: string;
+  files?: SourceFile[];
+  stdin?: string;
+  args?: string[];
+  limits?: Partial<Limits>;
+  priority?: Priority;
+  runtime?: RuntimeChoice;
+  metadata?: Record<string, unknown>;
+}
+
+export interface ServiceDeps {
+  evaluations: EvaluationRepository;
+  queue: TaskQueue;
+  bus: EventBus;
+  languages: () => Promise<LanguageInfo[]>;
+  maxLimits: Limits;
+  defaultLimits: Limits;
+}
+
+/** The evaluation use cases behind the HTTP routes: submit, cancel, wait. */
+export class EvaluationService {
+  constructor(private readonly deps: ServiceDeps) {}
+
+  /**
+   * Validates and accepts one evaluation. It is stored first and enqueued after: if the enqueue
+   * fails, the row is still there and the scheduler's reconciler enqueues it, so nothing accepted is lost.
+   */
+  async submit(owner: string, body: unknown, requestId?: string): Promise<Evaluation> {
+    const req = validate<SubmitRequest>(EvaluationRequest, body);
+    const known = KNOWN_LANGUAGES.find((l) => l.id === req.language);
+    if (!known) {
+      throw new ApiError(400, 'unknown_language', `unknown language "${req.language}"; GET /v1/languages lists them`, {
+        field: 'language',
+        known: KNOWN_LANGUAGES.map((l) => l.id),
+      });
+    }
+    const runtime = req.runtime ?? 'auto';
+    if (runtime !== 'auto' && runtime !== known.runtime) {
+      throw invalidRequest(`language "${known.id}" runs in the ${known.runtime} runtime, not ${runtime}`, { field: 'runtime' });
+    }
+    const info = (await this.deps.languages()).find((l) => l.id === known.id);
+    if (info && !info.available && info.reason !== 'no executor agent is running') {
+      throw new ApiError(400, 'language_unavailable', `language "${known.id}" is unavailable: ${info.reason}`, { field: 'language', reason: info.reason });
+    }
+    let limits: Limits;
+    try {
+      limits = resolveLimits(req.limits, {}, this.deps.maxLimits, this.deps.defaultLimits);
+    } catch (err) {
+      if (err instanceof LimitExceededError) {
+        throw invalidRequest(err.message, { field: `limits.${err.field}`, maximum: err.maximum });
+      }
+      throw err;
+    }
+    const files: SourceFile[] = req.files
+      ? req.files.map((f) => ({ name: f.name, content: f.content, encoding: f.encoding ?? 'utf8' }))
+      : [{ name: defaultFileName(known.id), content: req.code ?? '', encoding: 'utf8' }];
+    if (new Set(files.map((f) => f.name)).size !== files.length) throw invalidRequest('file names must be unique', { field: 'files' });
+
+    const evaluation = await this.deps.evaluations.create({
+      owner,
+      language: known.id,
+      runtime: known.runtime,
+      priority: req.priority ?? 'normal',
+      files,
+      stdin: req.stdin ?? '',
+      args: req.args ?? [],
+      limits,
+      metadata: req.metadata ?? {},
+      requestId,
+    });
+    await this.deps.queue.enqueue(taskOf(evaluation, requestId), evaluation.priority);
+    return evaluation;
+  }
+
+  async get(owner: string, id: string): Promise<Evaluation> {
+    const evaluation = await this.deps.evaluations.get(id, owner);
+    if (!evaluation) throw notFound(`evaluation ${id}`);
+    return evaluation;
+  }
+
+  /** Cancels a queued or running evaluation; a terminal one is returned unchanged. */
+  async cancel(owner: string, id: string): Promise<Evaluation> {
+    const evaluation = await this.get(owner, id);
+    if (isTerminal(evaluation.status)) return evaluation;
+    await this.deps.queue.cancel(id, evaluation.priority);
+    const t = await this.deps.evaluations.transition(id, 'cancelled', { error: 'cancelled by request' });
+    if (t) await this.deps.bus.publish(t.event);
+    return t?.evaluation ?? (await this.get(owner, id));
+  }
+
+  /** Waits up to `ms` for the evaluation to reach a terminal status; returns its latest state. */
+  async waitForTerminal(owner: string, id: string, ms: number): Promise<Evaluation> {
+    let wake!: () => void;
+    const woken = new Promise<void>((resolve) => (wake = resolve));
+    await using _follow = await this.deps.bus.follow(id, (event) => {
+      if (event.type === 'status' && isTerminal(event.data.status as Evaluation['status'])) wake();
+    });
+    const deadline = Date.now() + ms;
+    // Polling storage too covers a pub/sub message lost while (re)subscribing.
+    for (;;) {
+      const current = await this.get(owner, id);
+      const left = deadline - Date.now();
+      if (isTerminal(current.status) || left <= 0) return current;
+      await Promise.race([woken, sleep(Math.min(left, 1000))]);
+    }
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+function defaultFileName(language: string): string {
+  return { python: 'main.py', javascript: 'main.js', wasm: 'main.wat' }[language] ?? 'main';
+}

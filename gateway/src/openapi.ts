@@ -1,0 +1,99 @@
+import * as schemas from './schemas.js';
+
+const json = (schema: object) => ({ 'application/json': { schema } });
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const error = (description: string) => ({ description, content: json(ref('Error')) });
+const errors = {
+  '400': error('Invalid request (field-level details).'),
+  '404': error('Not found, or not yours.'),
+  '413': error('Request body too large.'),
+  '415': error('Body is not application/json.'),
+  '503': error('Unavailable or queue full.'),
+};
+const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
+
+let cached: object | undefined;
+
+/** The served OpenAPI 3.1 document, built from the same schemas that validate requests. */
+export function openApiDocument(): object {
+  cached ??= Object.freeze({
+    openapi: '3.1.0',
+    info: { title: 'Crucible API', version: '1.0.0', description: 'Run untrusted code in sandboxes; see API.md.' },
+    components: {
+      schemas: {
+        EvaluationRequest: schemas.EvaluationRequest,
+        BatchRequest: schemas.BatchRequest,
+        Evaluation: schemas.Evaluation,
+        Limits: schemas.Limits,
+        SourceFile: schemas.SourceFile,
+        Language: schemas.Language,
+        Queue: schemas.Queue,
+        Error: schemas.ErrorBody,
+      },
+    },
+    paths: {
+      '/v1/evaluations': {
+        post: {
+          summary: 'Submit an evaluation',
+          parameters: [
+            { name: 'wait', in: 'query', schema: { type: 'number', minimum: 0 }, description: 'Seconds to wait for a terminal status.' },
+          ],
+          requestBody: { required: true, content: json(ref('EvaluationRequest')) },
+          responses: {
+            '201': { description: 'Finished within the wait.', content: json(ref('Evaluation')) },
+            '202': { description: 'Accepted.', content: json(ref('Evaluation')) },
+            ...errors,
+          },
+        },
+        get: {
+          summary: 'List evaluations, newest first',
+          parameters: [
+            { name: 'status', in: 'query', schema: { type: 'string' } },
+            { name: 'language', in: 'query', schema: { type: 'string' } },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200 } },
+            { name: 'cursor', in: 'query', schema: { type: 'string' } },
+          ],
+          responses: {
+            '200': {
+              description: 'A page.',
+              content: json({ type: 'object', properties: { items: { type: 'array', items: ref('Evaluation') }, nextCursor: { type: ['string', 'null'] } } }),
+            },
+            '400': errors['400'],
+          },
+        },
+      },
+      '/v1/evaluations/batch': {
+        post: {
+          summary: 'Submit up to 1000 evaluations; per-item results in input order',
+          requestBody: { required: true, content: json(ref('BatchRequest')) },
+          responses: {
+            '202': { description: 'Per-item results.', content: json({ type: 'object', properties: { items: { type: 'array' } } }) },
+            ...errors,
+          },
+        },
+      },
+      '/v1/evaluations/{id}': {
+        get: { summary: 'Read one evaluation', parameters: [idParam], responses: { '200': { description: 'The evaluation.', content: json(ref('Evaluation')) }, '404': errors['404'] } },
+      },
+      '/v1/evaluations/{id}/cancel': {
+        post: { summary: 'Cancel (no-op when terminal)', parameters: [idParam], responses: { '200': { description: 'The evaluation.', content: json(ref('Evaluation')) }, '404': errors['404'] } },
+      },
+      '/v1/evaluations/{id}/events': {
+        get: {
+          summary: 'Server-Sent Events: status, stdout, stderr, then done',
+          parameters: [idParam],
+          responses: { '200': { description: 'An event stream.', content: { 'text/event-stream': { schema: { type: 'string' } } } }, '404': errors['404'] },
+        },
+      },
+      '/v1/languages': {
+        get: { summary: 'Languages with availability', responses: { '200': { description: 'Languages.', content: json({ type: 'array', items: ref('Language') }) } } },
+      },
+      '/v1/queue': { get: { summary: 'Lanes and agents', responses: { '200': { description: 'Queue state.', content: json(ref('Queue')) } } } },
+      '/v1/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1.' } } } },
+      '/healthz': { get: { summary: 'Process is up', responses: { '200': { description: 'Up.' } } } },
+      '/readyz': { get: { summary: 'PostgreSQL, Redis and a runtime usable', responses: { '200': { description: 'Ready.' }, '503': errors['503'] } } },
+      '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'Text format.', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
+    },
+  });
+  return cached;
+}

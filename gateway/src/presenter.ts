@@ -1,0 +1,27 @@
+import type { Evaluation } from '@crucible/storage/domain';
+
+/** The API's `Evaluation`: what a client sees; the code, stdin and owner are not echoed back. */
+export function presentEvaluation(e: Evaluation) {
+  return {
+    id: e.id,
+    status: e.status,
+    outcome: e.outcome,
+    language: e.language,
+    runtime: e.runtime,
+    priority: e.priority,
+    exitCode: e.exitCode,
+    signal: e.signal,
+    stdout: e.stdout,
+    stderr: e.stderr,
+    stdoutTruncated: e.stdoutTruncated,
+    stderrTruncated: e.stderrTruncated,
+    durationMs: e.durationMs,
+    limits: e.limits,
+    metadata: e.metadata,
+    error: e.error,
+    createdAt: e.createdAt,
+    startedAt: e.startedAt,
+    finishedAt: e.finishedAt,
+    attempts: e.attempts,
+  };
+}

@@ -1,0 +1,106 @@
+import Router from '@koa/router';
+import type { EvaluationRepository } from '@crucible/storage';
+import { STATUSES } from '@crucible/storage/domain';
+import type { EventBus } from '@crucible/scheduler';
+import { ApiError, errorBody, invalidRequest, notFound } from '../errors.js';
+import type { EvaluationService } from '../evaluation-service.js';
+import { evaluationsAccepted } from '../metrics.js';
+import { presentEvaluation } from '../presenter.js';
+import { BatchRequest } from '../schemas.js';
+import { streamEvents } from '../sse.js';
+import { validate } from '../validation.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface EvaluationRoutesDeps {
+  service: EvaluationService;
+  evaluations: EvaluationRepository;
+  bus: EventBus;
+  maxWaitSeconds: number;
+}
+
+/** `/v1/evaluations`: submit, batch, list, read, cancel and the SSE event stream (API.md). */
+export function evaluationRoutes({ service, evaluations, bus, maxWaitSeconds }: EvaluationRoutesDeps): Router {
+  const router = new Router({ prefix: '/v1/evaluations' });
+
+  router.post('/', async (ctx) => {
+    const wait = parseWait(ctx.query.wait, maxWaitSeconds);
+    let evaluation = await service.submit(ctx.state.owner, ctx.state.body, ctx.state.requestId);
+    evaluationsAccepted.inc({ language: evaluation.language, runtime: evaluation.runtime });
+    if (wait > 0) evaluation = await service.waitForTerminal(ctx.state.owner, evaluation.id, wait * 1000);
+    const finished = ['completed', 'failed', 'cancelled'].includes(evaluation.status);
+    ctx.status = wait > 0 && finished ? 201 : 202;
+    ctx.set('Location', `/v1/evaluations/${evaluation.id}`);
+    ctx.body = presentEvaluation(evaluation);
+  });
+
+  router.post('/batch', async (ctx) => {
+    const { evaluations: items } = validate<{ evaluations: unknown[] }>(BatchRequest, ctx.state.body);
+    const results = [];
+    // Sequential on purpose: keeps input order in storage and does not flood the database.
+    for (const item of items) {
+      try {
+        const evaluation = await service.submit(ctx.state.owner, item, ctx.state.requestId);
+        evaluationsAccepted.inc({ language: evaluation.language, runtime: evaluation.runtime });
+        results.push(presentEvaluation(evaluation));
+      } catch (err) {
+        if (!(err instanceof ApiError) || err.status >= 500) throw err;
+        results.push(errorBody(err.code, err.message, err.details));
+      }
+    }
+    ctx.status = 202;
+    ctx.body = { items: results };
+  });
+
+  router.get('/', async (ctx) => {
+    const { status, language, cursor } = ctx.query;
+    if (status !== undefined && !(STATUSES as readonly unknown[]).includes(status)) {
+      throw invalidRequest(`status must be one of ${STATUSES.join(', ')}`, { field: 'status' });
+    }
+    const limit = ctx.query.limit === undefined ? 50 : Number(ctx.query.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw invalidRequest('limit must be an integer from 1 to 200', { field: 'limit' });
+    let page;
+    try {
+      page = await evaluations.list({
+        owner: ctx.state.owner,
+        status: status as (typeof STATUSES)[number] | undefined,
+        language: typeof language === 'string' ? language : undefined,
+        limit,
+        cursor: typeof cursor === 'string' ? cursor : undefined,
+      });
+    } catch (err) {
+      if ((err as Error).name === 'StorageInputError') throw invalidRequest((err as Error).message, { field: 'cursor' });
+      throw err;
+    }
+    ctx.body = { items: page.items.map(presentEvaluation), nextCursor: page.nextCursor };
+  });
+
+  router.get('/:id', async (ctx) => {
+    ctx.body = presentEvaluation(await service.get(ctx.state.owner, checkId(ctx.params.id)));
+  });
+
+  router.post('/:id/cancel', async (ctx) => {
+    ctx.body = presentEvaluation(await service.cancel(ctx.state.owner, checkId(ctx.params.id)));
+  });
+
+  router.get('/:id/events', async (ctx) => {
+    const evaluation = await service.get(ctx.state.owner, checkId(ctx.params.id));
+    await streamEvents(ctx, evaluation.id, evaluations, bus);
+  });
+
+  return router;
+}
+
+function checkId(id: string | undefined): string {
+  if (!id || !UUID.test(id)) throw notFound(`evaluation ${id ?? ''}`);
+  return id.toLowerCase();
+}
+
+function parseWait(value: unknown, max: number): number {
+  if (value === undefined) return 0;
+  const n = Number(value);
+  if (typeof value !== 'string' || !Number.isFinite(n) || n < 0 || n > max) {
+    throw invalidRequest(`wait must be a number of seconds from 0 to ${max}`, { field: 'wait' });
+  }
+  return n;
+}

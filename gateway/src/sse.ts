@@ -1,0 +1,79 @@
+import { PassThrough } from 'node:stream';
+import type { Context } from 'koa';
+import type { EvaluationRepository } from '@crucible/storage';
+import { isTerminal, type EvaluationEvent, type Status } from '@crucible/storage/domain';
+import type { EventBus } from '@crucible/scheduler';
+import { presentEvaluation } from './presenter.js';
+
+const KEEPALIVE_MS = 15_000;
+/** Storage is re-read this often while following, so a lost pub/sub message only delays. */
+const CATCH_UP_MS = 2_000;
+
+/**
+ * Streams an evaluation's events as Server-Sent Events: replays what storage holds after
+ * `Last-Event-ID` (the event seq), then follows live events, then sends `done` and closes.
+ */
+export async function streamEvents(
+  ctx: Context,
+  evaluationId: string,
+  evaluations: EvaluationRepository,
+  bus: EventBus,
+): Promise<void> {
+  const out = new PassThrough();
+  let last = Number.parseInt(ctx.get('last-event-id'), 10) || 0;
+  let closed = false;
+  let pending: EvaluationEvent[] | undefined = [];
+  let catchingUp = Promise.resolve();
+
+  const write = (event: string, data: unknown, id?: number) => {
+    if (closed) return;
+    out.write(`${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  };
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    clearInterval(keepalive);
+    clearInterval(poll);
+    void follow.then((f) => f[Symbol.asyncDispose]());
+    out.end();
+  };
+  const finish = async () => {
+    const evaluation = await evaluations.get(evaluationId);
+    if (evaluation) write('done', presentEvaluation(evaluation));
+    close();
+  };
+  const emit = (event: EvaluationEvent) => {
+    if (closed || event.seq <= last) return;
+    last = event.seq;
+    write(event.type, event.data, event.seq);
+    if (event.type === 'status' && isTerminal(event.data.status as Status)) void finish();
+  };
+  /** Reads storage past `last`: the replay, and the repair for any gap in the live feed. */
+  const catchUp = () => {
+    catchingUp = catchingUp.then(async () => {
+      if (closed) return;
+      for (const event of await evaluations.events(evaluationId, last)) emit(event);
+    }).catch(() => close());
+    return catchingUp;
+  };
+
+  ctx.req.on('close', close);
+  ctx.set({ 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no' });
+  ctx.status = 200;
+  ctx.body = out;
+
+  // Subscribe before replaying, so nothing published between the two is missed.
+  const onLive = (event: EvaluationEvent) => {
+    if (pending) pending.push(event);
+    else if (event.seq === last + 1) emit(event);
+    else if (event.seq > last) void catchUp();
+  };
+  const follow = bus.follow(evaluationId, onLive);
+  const keepalive = setInterval(() => !closed && out.write(': keepalive\n\n'), KEEPALIVE_MS);
+  const poll = setInterval(() => void catchUp(), CATCH_UP_MS);
+  await follow;
+  await catchUp();
+  const buffered = pending;
+  pending = undefined;
+  for (const event of buffered) onLive(event);
+}

@@ -1,0 +1,137 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { EvaluationRepository } from '@crucible/storage';
+import { decodeReport, type AgentReport, type RedisKeys } from '@crucible/executor-agent/protocol';
+import type { EventBus } from './event-bus.js';
+import { evaluationsFinished, platformFaults, runDuration } from './metrics.js';
+
+const BLOCK_MS = 1000;
+const BATCH = 200;
+const RETRY_DELAY_MS = 1000;
+
+/**
+ * Persists agents' reports into storage, then publishes them as events. Reads the reports stream
+ * through a consumer group and acknowledges an entry only after storage accepted it, so results
+ * produced while PostgreSQL is unreachable wait in Redis and are applied when it is back.
+ */
+export class ResultCollector {
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  /** Resolves after the first pass over entries left unacknowledged by an earlier run. */
+  readonly drained: Promise<void>;
+  private markDrained!: () => void;
+
+  constructor(
+    /** A dedicated connection: XREADGROUP BLOCK holds it. */
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+    private readonly evaluations: EvaluationRepository,
+    private readonly bus: EventBus,
+    private readonly log: Logger,
+    private readonly consumer: string,
+  ) {
+    this.drained = new Promise((resolve) => (this.markDrained = resolve));
+  }
+
+  async start(): Promise<void> {
+    try {
+      await this.redis.xgroup('CREATE', this.keys.reports, this.keys.reportsGroup, '0', 'MKSTREAM');
+    } catch (err) {
+      if (!String(err).includes('BUSYGROUP')) throw err;
+    }
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    this.redis.disconnect();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    // '0' re-reads this consumer's unacknowledged entries (after a crash or a storage outage).
+    let cursor = '0';
+    while (this.running) {
+      try {
+        const entries = await this.read(cursor);
+        if (cursor === '0' && entries.length === 0) {
+          cursor = '>';
+          this.markDrained();
+          continue;
+        }
+        for (const [id, fields] of entries) {
+          const report = decodeReport(fields);
+          if (report) await this.apply(report);
+          else this.log.warn({ id }, 'dropping malformed report');
+          await this.redis.xack(this.keys.reports, this.keys.reportsGroup, id);
+        }
+      } catch (err) {
+        if (!this.running) break;
+        this.log.error({ err }, 'applying reports failed; retrying');
+        cursor = '0';
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+          setTimeout(resolve, RETRY_DELAY_MS);
+        });
+      }
+    }
+    this.markDrained();
+  }
+
+  private async read(cursor: string): Promise<[string, string[]][]> {
+    const args = ['GROUP', this.keys.reportsGroup, this.consumer, 'COUNT', BATCH] as const;
+    const res = (cursor === '>'
+      ? await this.redis.xreadgroup(...args, 'BLOCK', BLOCK_MS, 'STREAMS', this.keys.reports, '>')
+      : await this.redis.xreadgroup(...args, 'STREAMS', this.keys.reports, '0')) as [string, [string, string[]][]][] | null;
+    return res?.[0]?.[1] ?? [];
+  }
+
+  /** Applies one report. Reports for an evaluation already terminal (e.g. cancelled) change nothing. */
+  async apply(report: AgentReport): Promise<void> {
+    const id = report.evaluationId;
+    switch (report.type) {
+      case 'status': {
+        const t = await this.evaluations.transition(id, report.status);
+        if (t) await this.bus.publish(t.event);
+        return;
+      }
+      case 'output': {
+        const current = await this.evaluations.get(id);
+        if (!current || current.status === 'cancelled' || current.status === 'completed' || current.status === 'failed') return;
+        await this.bus.publish(await this.evaluations.appendEvent(id, report.stream, { data: report.data }));
+        return;
+      }
+      case 'result': {
+        const r = report.result;
+        const t = await this.evaluations.transition(id, 'completed', {
+          outcome: r.outcome,
+          exitCode: r.exitCode,
+          signal: r.signal,
+          stdout: r.stdout,
+          stderr: r.stderr,
+          stdoutTruncated: r.stdoutTruncated,
+          stderrTruncated: r.stderrTruncated,
+          durationMs: Math.round(r.durationMs),
+        });
+        if (!t) return;
+        evaluationsFinished.inc({ language: t.evaluation.language, runtime: t.evaluation.runtime, status: 'completed', outcome: r.outcome });
+        runDuration.observe({ runtime: t.evaluation.runtime }, r.durationMs / 1000);
+        await this.bus.publish(t.event);
+        return;
+      }
+      case 'fault': {
+        platformFaults.inc({ retrying: String(report.retrying) });
+        const t = await this.evaluations.transition(id, report.retrying ? 'queued' : 'failed', { error: report.error });
+        if (!t) return;
+        if (!report.retrying) {
+          evaluationsFinished.inc({ language: t.evaluation.language, runtime: t.evaluation.runtime, status: 'failed', outcome: 'none' });
+        }
+        await this.bus.publish(t.event);
+        return;
+      }
+    }
+  }
+}

@@ -1,0 +1,89 @@
+import { fileURLToPath } from 'node:url';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Storage } from '@crucible/storage';
+import { redisKeys } from '@crucible/executor-agent/protocol';
+import { AgentRegistry } from './agent-registry.js';
+import type { SchedulerConfig } from './config.js';
+import { EventBus } from './event-bus.js';
+import { LocalDriver } from './local-driver.js';
+import { Reconciler } from './reconciler.js';
+import { ResultCollector } from './result-collector.js';
+import { TaskQueue } from './task-queue.js';
+
+/** Where the agent program is; resolved through the package, so it follows the build. */
+export function agentEntry(): string {
+  return fileURLToPath(import.meta.resolve('@crucible/executor-agent/main'));
+}
+
+/**
+ * The scheduler: runs agents through its driver, collects their results into storage and keeps
+ * Redis and PostgreSQL reconciled. Start it in the gateway's process or on its own.
+ */
+export class Scheduler {
+  readonly queue: TaskQueue;
+  readonly bus: EventBus;
+  readonly agents: AgentRegistry;
+  readonly driver: LocalDriver;
+  private readonly collector: ResultCollector;
+  private readonly reconciler: Reconciler;
+  private reconcileTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly config: SchedulerConfig,
+    private readonly storage: Storage,
+    private readonly redis: Redis,
+    private readonly log: Logger,
+  ) {
+    const keys = redisKeys(config.redisPrefix);
+    this.queue = new TaskQueue({ redisUrl: config.redisUrl, keys, retries: config.retries, retryBackoffMs: config.retryBackoffMs }, redis);
+    this.bus = new EventBus(redis, keys);
+    this.agents = new AgentRegistry(redis, keys);
+    this.collector = new ResultCollector(redis.duplicate(), keys, storage.evaluations, this.bus, log.child({ part: 'collector' }), config.consumerName);
+    this.reconciler = new Reconciler(storage.evaluations, this.queue, log.child({ part: 'reconciler' }));
+    this.driver = new LocalDriver(
+      {
+        agents: config.agents,
+        entry: agentEntry(),
+        graceMs: config.shutdownGraceMs,
+        env: agentEnv(config),
+      },
+      log.child({ part: 'local-driver' }),
+    );
+  }
+
+  async start(): Promise<void> {
+    await this.queue.ready();
+    await this.collector.start();
+    this.driver.start();
+    // Reconcile only after reports left from a previous run are applied, or finished work would re-run.
+    void this.collector.drained.then(() => this.reconcileSoon());
+    this.reconcileTimer = setInterval(() => this.reconcileSoon(), this.config.reconcileIntervalMs);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.reconcileTimer);
+    await this.driver.stop();
+    await this.collector.stop();
+    await this.bus.close();
+    await this.queue.close();
+  }
+
+  private reconcileSoon(): void {
+    this.reconciler.reconcile().catch((err) => this.log.error({ err }, 'reconcile failed'));
+  }
+}
+
+/** Agents get Redis and Docker settings only: never database credentials. */
+function agentEnv(config: SchedulerConfig): Record<string, string> {
+  const env: Record<string, string> = {
+    PATH: config.agentPath,
+    REDIS_URL: config.redisUrl,
+    CRUCIBLE_REDIS_PREFIX: config.redisPrefix,
+    CRUCIBLE_AGENT_CONCURRENCY: String(config.agentConcurrency),
+    CRUCIBLE_CONTAINER_RUNTIME: config.containerRuntime,
+    CRUCIBLE_LOG_LEVEL: config.logLevel,
+  };
+  if (config.dockerHost) env.DOCKER_HOST = config.dockerHost;
+  return env;
+}

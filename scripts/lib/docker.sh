@@ -1,0 +1,66 @@
+# The Docker engine: a working DOCKER_HOST, the project's own engine, or the default socket; else,
+# when root on Debian, install docker.io (+ runsc) and start dockerd with the project's config:
+# user-namespace remapping on (container root is an unprivileged host uid), no bridge network,
+# its own data root and socket so it never disturbs another engine on the machine.
+
+CRUCIBLE_DOCKER_RUN=/run/crucible
+CRUCIBLE_DOCKER_DATA=/var/lib/crucible/docker
+STARTED_DOCKERD_PID=""
+DOCKER_OK=""
+
+docker_works() { DOCKER_HOST=$1 timeout 10 docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
+
+ensure_docker() {
+  local candidate
+  for candidate in "${DOCKER_HOST:-}" "unix://$CRUCIBLE_DOCKER_RUN/docker.sock" "unix:///var/run/docker.sock"; do
+    [ -n "$candidate" ] || continue
+    if command -v docker >/dev/null && docker_works "$candidate"; then
+      export DOCKER_HOST=$candidate
+      DOCKER_OK=1
+      say "using the Docker engine at $DOCKER_HOST"
+      return 0
+    fi
+  done
+  if ! is_root || ! is_debian; then
+    warn "no usable Docker engine and not root on Debian: container languages will be unavailable"
+    return 0
+  fi
+  command -v dockerd >/dev/null || apt_install docker.io || { warn "could not install docker.io"; return 0; }
+  command -v runsc >/dev/null || apt_install runsc || warn "could not install runsc (gVisor); runc only"
+  command -v newuidmap >/dev/null || apt_install uidmap || true
+  start_dockerd
+}
+
+start_dockerd() {
+  mkdir -p "$CRUCIBLE_DOCKER_RUN" "$CRUCIBLE_DOCKER_DATA" .crucible/docker .crucible/logs
+  sed -e "s#@DATA_ROOT@#$CRUCIBLE_DOCKER_DATA#g" -e "s#@RUN_DIR@#$CRUCIBLE_DOCKER_RUN#g" \
+    scripts/docker/daemon.json >.crucible/docker/daemon.json
+  # A stale pid file from a killed engine would stop dockerd from starting.
+  if [ -f "$CRUCIBLE_DOCKER_RUN/docker.pid" ] && ! kill -0 "$(cat "$CRUCIBLE_DOCKER_RUN/docker.pid")" 2>/dev/null; then
+    rm -f "$CRUCIBLE_DOCKER_RUN/docker.pid"
+  fi
+  say "starting dockerd (userns-remap, socket $CRUCIBLE_DOCKER_RUN/docker.sock)"
+  dockerd --config-file "$PWD/.crucible/docker/daemon.json" >.crucible/logs/dockerd.log 2>&1 &
+  STARTED_DOCKERD_PID=$!
+  export DOCKER_HOST="unix://$CRUCIBLE_DOCKER_RUN/docker.sock"
+  if wait_for "docker_works $DOCKER_HOST" 30; then
+    DOCKER_OK=1
+  else
+    warn "dockerd did not come up (see .crucible/logs/dockerd.log): container languages will be unavailable"
+    stop_dockerd
+  fi
+}
+
+stop_dockerd() {
+  [ -n "$STARTED_DOCKERD_PID" ] || return 0
+  kill "$STARTED_DOCKERD_PID" 2>/dev/null
+  wait "$STARTED_DOCKERD_PID" 2>/dev/null
+  STARTED_DOCKERD_PID=""
+}
+
+# Builds runtime images that are missing or out of date (each is tagged by its definition's hash).
+ensure_images() {
+  [ -n "$DOCKER_OK" ] || return 0
+  command -v mmdebstrap >/dev/null || apt_install mmdebstrap || { warn "mmdebstrap unavailable: cannot build runtime images"; return 0; }
+  bash executor-agent/runtimes/build-images.sh || warn "building runtime images failed: container languages will be unavailable"
+}

@@ -1,0 +1,27 @@
+# Redis: REDIS_URL if given; else 127.0.0.1:6379; else start (or install, then start) redis-server.
+
+STARTED_REDIS_PID=""
+
+ensure_redis() {
+  if [ -n "${REDIS_URL:-}" ]; then
+    say "using Redis at $REDIS_URL"
+    return 0
+  fi
+  export REDIS_URL=redis://127.0.0.1:6379
+  if tcp_open 127.0.0.1 6379; then
+    say "using Redis at $REDIS_URL"
+    return 0
+  fi
+  command -v redis-server >/dev/null || apt_install redis-server || die "Redis is not running and redis-server cannot be installed; set REDIS_URL"
+  say "starting redis-server on 127.0.0.1:6379"
+  mkdir -p .crucible/redis
+  redis-server --bind 127.0.0.1 --port 6379 --save '' --appendonly no --dir "$PWD/.crucible/redis" \
+    --logfile "$PWD/.crucible/logs/redis.log" &
+  STARTED_REDIS_PID=$!
+  wait_for "tcp_open 127.0.0.1 6379" 10 || die "redis-server did not start (see .crucible/logs/redis.log)"
+}
+
+stop_redis() {
+  [ -n "$STARTED_REDIS_PID" ] && kill "$STARTED_REDIS_PID" 2>/dev/null
+  STARTED_REDIS_PID=""
+}
