@@ -26,6 +26,7 @@ export function createKnex(options: ConnectOptions): Knex {
       client: 'pg',
       connection: options.databaseUrl,
       searchPath,
+      // min 0: an idle process (a CLI, a test) keeps no connection open.
       pool: { min: 0, max: 10 },
     });
   }

@@ -216,7 +216,7 @@ export class EvaluationRepository {
     const notFound = () => new StorageInputError(`evaluation ${id} not found`, 'not_found');
     if (!isUuid(id)) throw notFound();
     return this.knex.transaction(async (trx) => {
-      const locked = await trx('evaluations').select('id').where('id', id).first();
+      const locked = await trx('evaluations').select('id').where('id', id).forUpdate().first();
       if (!locked) throw notFound();
       return insertEvent(trx, id, type, data);
     });

@@ -197,11 +197,13 @@ for (const makeBackend of BACKENDS) {
 
       it('defaults to 50 per page and lowers a limit above 200', async () => {
         const alice = owner();
-        await Promise.all(Array.from({ length: 51 }, () => repo().create(input({ owner: alice }))));
+        await Promise.all(Array.from({ length: 201 }, () => repo().create(input({ owner: alice }))));
         const page = await repo().list({ owner: alice });
         assert.equal(page.items.length, 50);
         assert.notEqual(page.nextCursor, null);
-        assert.equal((await repo().list({ owner: alice, limit: 10_000 })).items.length, 51);
+        const big = await repo().list({ owner: alice, limit: 10_000 });
+        assert.equal(big.items.length, 200);
+        assert.equal((await repo().list({ owner: alice, limit: 10_000, cursor: big.nextCursor! })).items.length, 1);
       });
 
       it('refuses a cursor it did not issue, and a nonsensical limit', async () => {

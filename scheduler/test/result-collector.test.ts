@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { encodeReport, type AgentReport } from '@crucible/executor-agent/protocol';
+import type { EvaluationEvent } from '@crucible/storage/domain';
+import { EventBus } from '../src/event-bus.js';
+import { ResultCollector } from '../src/result-collector.js';
+import { fixture, newEvaluation, silent } from './fixtures.js';
+
+const until = async (check: () => Promise<boolean>, ms = 10_000) => {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+};
+
+describe('ResultCollector (real Redis stream + PGlite)', () => {
+  it('persists reports in order, then publishes them with their seq', async () => {
+    await using f = await fixture();
+    const e = await newEvaluation(f.storage);
+    const bus = new EventBus(f.redis, f.keys);
+    const seen: EvaluationEvent[] = [];
+    await using _ = await bus.follow(e.id, (ev) => seen.push(ev));
+    const collector = new ResultCollector(f.redis.duplicate(), f.keys, f.storage.evaluations, bus, silent, 'c1');
+    await collector.start();
+    const reports: AgentReport[] = [
+      { type: 'status', status: 'running', evaluationId: e.id, agentId: 'a' },
+      { type: 'output', stream: 'stdout', data: 'hello ', evaluationId: e.id, agentId: 'a' },
+      { type: 'output', stream: 'stdout', data: 'world\n', evaluationId: e.id, agentId: 'a' },
+      {
+        type: 'result', evaluationId: e.id, agentId: 'a',
+        result: { outcome: 'success', exitCode: 0, signal: null, stdout: 'hello world\n', stderr: '', stdoutTruncated: false, stderrTruncated: false, durationMs: 3.4 },
+      },
+    ];
+    for (const r of reports) await f.redis.xadd(f.keys.reports, '*', ...encodeReport(r));
+    await until(async () => (await f.storage.evaluations.get(e.id))?.status === 'completed');
+    await until(async () => seen.length === 4);
+    await collector.stop();
+    await bus.close();
+
+    const stored = await f.storage.evaluations.get(e.id);
+    assert.equal(stored?.stdout, 'hello world\n');
+    assert.equal(stored?.outcome, 'success');
+    assert.equal(stored?.attempts, 1);
+    const events = await f.storage.evaluations.events(e.id);
+    assert.deepEqual(events.map((ev) => [ev.seq, ev.type]), [[1, 'status'], [2, 'status'], [3, 'stdout'], [4, 'stdout'], [5, 'status']]);
+    assert.deepEqual(seen.map((ev) => ev.seq), [2, 3, 4, 5]);
+    const pending = (await f.redis.xpending(f.keys.reports, f.keys.reportsGroup)) as [number];
+    assert.equal(pending[0], 0, 'every report acknowledged');
+  });
+
+  it('keeps reports it could not store and applies them when storage is back', async () => {
+    await using f = await fixture();
+    const e = await newEvaluation(f.storage);
+    const bus = new EventBus(f.redis, f.keys);
+    // Storage that fails twice, as a PostgreSQL outage would.
+    let failures = 2;
+    const flaky = new Proxy(f.storage.evaluations, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver);
+        if (prop !== 'transition' || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
+        return (...args: unknown[]) => (failures-- > 0 ? Promise.reject(new Error('connection refused')) : value.apply(target, args));
+      },
+    });
+    const collector = new ResultCollector(f.redis.duplicate(), f.keys, flaky, bus, silent, 'c1');
+    await collector.start();
+    await f.redis.xadd(f.keys.reports, '*', ...encodeReport({
+      type: 'result', evaluationId: e.id, agentId: 'a',
+      result: { outcome: 'error', exitCode: 3, signal: null, stdout: '', stderr: 'x', stdoutTruncated: false, stderrTruncated: false, durationMs: 1 },
+    }));
+    await until(async () => (await f.storage.evaluations.get(e.id))?.status === 'completed');
+    await collector.stop();
+    await bus.close();
+    assert.equal(failures, -1, 'the write was retried after failing twice');
+    assert.equal((await f.storage.evaluations.get(e.id))?.exitCode, 3);
+  });
+
+  it('ignores reports for an evaluation already cancelled', async () => {
+    await using f = await fixture();
+    const e = await newEvaluation(f.storage);
+    await f.storage.evaluations.transition(e.id, 'cancelled');
+    const bus = new EventBus(f.redis, f.keys);
+    const collector = new ResultCollector(f.redis.duplicate(), f.keys, f.storage.evaluations, bus, silent, 'c1');
+    await collector.apply({ type: 'status', status: 'running', evaluationId: e.id, agentId: 'a' });
+    await collector.apply({ type: 'output', stream: 'stdout', data: 'late', evaluationId: e.id, agentId: 'a' });
+    await collector.apply({
+      type: 'result', evaluationId: e.id, agentId: 'a',
+      result: { outcome: 'killed', exitCode: 137, signal: 'SIGKILL', stdout: 'late', stderr: '', stdoutTruncated: false, stderrTruncated: false, durationMs: 1 },
+    });
+    await bus.close();
+    const stored = await f.storage.evaluations.get(e.id);
+    assert.equal(stored?.status, 'cancelled');
+    assert.equal((await f.storage.evaluations.events(e.id)).length, 2);
+  });
+
+  it('retries a platform fault by re-queueing, and fails when no retry is left', async () => {
+    await using f = await fixture();
+    const e = await newEvaluation(f.storage);
+    const bus = new EventBus(f.redis, f.keys);
+    const collector = new ResultCollector(f.redis.duplicate(), f.keys, f.storage.evaluations, bus, silent, 'c1');
+    await collector.apply({ type: 'status', status: 'provisioning', evaluationId: e.id, agentId: 'a' });
+    await collector.apply({ type: 'fault', error: 'engine gone', retrying: true, evaluationId: e.id, agentId: 'a' });
+    assert.equal((await f.storage.evaluations.get(e.id))?.status, 'queued');
+    await collector.apply({ type: 'status', status: 'provisioning', evaluationId: e.id, agentId: 'b' });
+    await collector.apply({ type: 'fault', error: 'engine gone again', retrying: false, evaluationId: e.id, agentId: 'b' });
+    await bus.close();
+    const stored = await f.storage.evaluations.get(e.id);
+    assert.equal(stored?.status, 'failed');
+    assert.equal(stored?.error, 'engine gone again');
+    assert.equal(stored?.attempts, 2);
+  });
+});
