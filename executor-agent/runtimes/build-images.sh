@@ -8,8 +8,10 @@
 # nothing to do takes well under a second. A new image is tagged only after its smoke test printed
 # OK inside a container run with the sandbox's flags.
 #
-# Usage: build-images.sh [--hashes] [id...]     (DOCKER_HOST selects the engine)
+# Usage: build-images.sh [--hashes | --prune] [id...]     (DOCKER_HOST selects the engine)
 #   --hashes   print "<id> <hash>" per runtime and exit (the TS side is tested against this)
+#   --prune    also remove the runtime's older images (an agent still on an older definition
+#              would then fail its runs as platform faults, so this is not the default)
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -46,6 +48,7 @@ sandboxed_run() {
     --memory 256m --memory-swap 256m --pids-limit 64 --cpus 1 \
     --ulimit nofile=256:256 --ulimit nproc=4096:4096 --ulimit core=0:0 \
     --ulimit fsize=67108864:67108864 --log-driver none --hostname sandbox \
+    --ipc private --shm-size 16m --cgroupns private --oom-score-adj 1000 \
     --env PATH="$path_env" --env LANG=C.UTF-8 --env HOME=/tmp \
     --mount "type=bind,source=$code,target=/code,readonly" --workdir /code \
     "$image" "$@"
@@ -73,10 +76,12 @@ build() {
   local started=$SECONDS
   # The hooks run as root against the finished tree ("$1"). uid/gid 65534 must exist for tools
   # that look the user up; Debian's base-passwd normally provides them.
+  # shellcheck disable=SC2016 # "$1" is expanded by mmdebstrap's hook shell, not here
   mmdebstrap --quiet --variant=essential --include="${packages%,}" \
     --dpkgopt='path-exclude=/usr/share/doc/*' \
     --dpkgopt='path-exclude=/usr/share/man/*' \
     --dpkgopt='path-exclude=/usr/share/info/*' \
+    --dpkgopt='path-exclude=/usr/share/locale/*' \
     --customize-hook='grep -q "^[^:]*:[^:]*:65534:" "$1/etc/passwd" || echo "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin" >> "$1/etc/passwd"' \
     --customize-hook='grep -q "^[^:]*:[^:]*:65534:" "$1/etc/group" || echo "nogroup:x:65534:" >> "$1/etc/group"' \
     --customize-hook="chroot \"\$1\" $(printf '%q ' "${version_cmd[@]}") > '$work/version'" \
@@ -97,7 +102,7 @@ build() {
   chmod 0444 "$work/code/$smoke"
   chmod 0555 "$work/code"
   chmod 0711 "$work"
-  if ! out=$(sandboxed_run "$candidate" "$work/code" "${run[@]}" "$smoke") || [[ $out != OK ]]; then
+  if ! out=$(sandboxed_run "$candidate" "$work/code" "${run[@]}" "/code/$smoke") || [[ $out != OK ]]; then
     log "$id: smoke test failed (printed: ${out:-nothing}); image discarded"
     docker rmi "$candidate" >/dev/null || true
     return 1
@@ -107,9 +112,23 @@ build() {
   log "built $tag (version $version) in $((SECONDS - started))s; smoke test OK"
 }
 
+prune() {
+  local id tag old
+  id=$(basename "$1")
+  tag="crucible/$id:$(runtime_hash "$1" | cut -c1-12)"
+  for old in $(docker image ls --filter "label=crucible.runtime=$id" --format '{{.Repository}}:{{.Tag}}'); do
+    [[ $old == "$tag" || $old == *'<none>'* ]] && continue
+    log "removing $old"
+    docker rmi "$old" >/dev/null || log "could not remove $old (in use?)"
+  done
+}
+
 main() {
-  local only_hashes=false
-  if [[ ${1:-} == --hashes ]]; then only_hashes=true; shift; fi
+  local only_hashes=false prune=false
+  case ${1:-} in
+    --hashes) only_hashes=true; shift ;;
+    --prune) prune=true; shift ;;
+  esac
   local -a dirs=()
   if (($# > 0)); then
     for id in "$@"; do dirs+=("$here/$id"); done
@@ -132,7 +151,10 @@ main() {
   work_root=$(mktemp -d /tmp/crucible-build-XXXXXX)
   trap 'rm -rf "$work_root"' EXIT
   chmod 0711 "$work_root"
-  for dir in "${dirs[@]}"; do build "$dir"; done
+  for dir in "${dirs[@]}"; do
+    build "$dir"
+    if $prune; then prune "$dir"; fi
+  done
 }
 
 main "$@"

@@ -1,4 +1,4 @@
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SourceFile } from '@crucible/storage/domain';
@@ -33,6 +33,8 @@ export function decodeFiles(files: readonly SourceFile[]): { name: string; data:
   });
 }
 
+const PREFIX = 'crucible-code-';
+
 /** A per-evaluation host directory holding the submitted files, bind-mounted read-only. */
 export interface CodeDir extends AsyncDisposable {
   readonly path: string;
@@ -45,12 +47,8 @@ export interface CodeDir extends AsyncDisposable {
  */
 export async function createCodeDir(files: readonly SourceFile[], parent: string = tmpdir()): Promise<CodeDir> {
   const decoded = decodeFiles(files);
-  const path = await mkdtemp(join(parent, 'crucible-code-'));
-  const dispose = async () => {
-    // The directory is not writable by its owner; a non-root agent needs it writable to empty it.
-    await chmod(path, 0o700).catch(() => undefined);
-    await rm(path, { recursive: true, force: true });
-  };
+  const path = await mkdtemp(join(parent, PREFIX));
+  const dispose = () => removeCodeDir(path);
   try {
     // 'wx' refuses to follow or replace anything already there.
     await Promise.all(decoded.map((f) => writeFile(join(path, f.name), f.data, { flag: 'wx', mode: 0o444 })));
@@ -62,4 +60,30 @@ export async function createCodeDir(files: readonly SourceFile[], parent: string
     throw err;
   }
   return { path, [Symbol.asyncDispose]: dispose };
+}
+
+async function removeCodeDir(path: string): Promise<void> {
+  // The directory is not writable by its owner; a non-root agent needs it writable to empty it.
+  await chmod(path, 0o700).catch(() => undefined);
+  await rm(path, { recursive: true, force: true });
+}
+
+/**
+ * Removes code directories under `parent` older than `olderThanMs`: those of an agent that died
+ * mid-run. No live run keeps its directory past its deadline, so the age alone proves it orphaned.
+ */
+export async function reapCodeDirs(olderThanMs: number, parent: string = tmpdir(), now: number = Date.now()): Promise<string[]> {
+  const names = (await readdir(parent)).filter((n) => n.startsWith(PREFIX));
+  const stale: string[] = [];
+  await Promise.all(
+    names.map(async (name) => {
+      const path = join(parent, name);
+      const info = await stat(path).catch(() => undefined);
+      if (info?.isDirectory() && now - info.mtimeMs > olderThanMs) {
+        await removeCodeDir(path);
+        stale.push(path);
+      }
+    }),
+  );
+  return stale;
 }

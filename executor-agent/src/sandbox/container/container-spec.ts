@@ -1,5 +1,6 @@
 import type Docker from 'dockerode';
 import type { Limits } from '@crucible/storage/domain';
+import { InvalidProgramError } from '../sandbox.js';
 
 /** Labels on every container the sandbox creates; `reapOrphans` finds leftovers by them. */
 export const LABELS = {
@@ -79,7 +80,8 @@ export function containerSpec(input: ContainerSpecInput): Docker.ContainerCreate
   };
   return {
     Image: input.image,
-    Cmd: [...input.run, input.entryFile, ...input.args],
+    // An absolute path: a file named like an option ("-c") is still run as a file.
+    Cmd: [...input.run, `${CODE_DIR}/${input.entryFile}`, ...input.args],
     WorkingDir: CODE_DIR,
     User: '65534:65534',
     Hostname: 'sandbox',
@@ -100,6 +102,24 @@ export function containerSpec(input: ContainerSpecInput): Docker.ContainerCreate
     },
     HostConfig: hostConfig,
   };
+}
+
+/** The smallest memory limit the engine accepts. */
+const MIN_MEMORY_MB = 6;
+
+/**
+ * Rejects limits no container can be created with. Ceilings are resolved upstream
+ * (`resolveLimits`); this only catches requests too small to run, which the user can fix.
+ */
+export function checkLimits(limits: Limits): void {
+  const bad = (what: string) => {
+    throw new InvalidProgramError(`limits.${what}`);
+  };
+  if (!(limits.memoryMb >= MIN_MEMORY_MB)) bad(`memoryMb must be at least ${MIN_MEMORY_MB}`);
+  if (!(Number.isInteger(limits.pids) && limits.pids >= 1)) bad('pids must be a positive integer');
+  if (!(limits.cpus >= 0.01)) bad('cpus must be at least 0.01');
+  if (!(limits.timeoutMs > 0)) bad('timeoutMs must be positive');
+  if (!(limits.outputBytes >= 0)) bad('outputBytes must not be negative');
 }
 
 /** The entry file: the runtime's main file when submitted, else the first file. */
