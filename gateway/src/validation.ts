@@ -2,7 +2,8 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import addFormats from 'ajv-formats';
 import { invalidRequest } from './errors.js';
 
-const ajv = new Ajv2020({ allErrors: true, strict: true, useDefaults: true });
+// strictRequired is off: `oneOf: [{required: ['code']}, ...]` names properties declared in the parent.
+const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, useDefaults: true });
 (addFormats as unknown as (a: Ajv2020) => void)(ajv);
 const compiled = new WeakMap<object, ValidateFunction>();
 

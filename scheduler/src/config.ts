@@ -10,6 +10,8 @@ export interface SchedulerConfig {
   retries: number;
   retryBackoffMs: number;
   reconcileIntervalMs: number;
+  /** Unfinished evaluations younger than this are not reconciled: their enqueue or report may be in flight. */
+  reconcileGraceMs: number;
   shutdownGraceMs: number;
   consumerName: string;
   /** Passed through to agents only. */
@@ -32,6 +34,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Sched
     retries: int(env.CRUCIBLE_TASK_RETRIES, 2, 0, 'CRUCIBLE_TASK_RETRIES'),
     retryBackoffMs: int(env.CRUCIBLE_RETRY_BACKOFF_MS, 1000, 1, 'CRUCIBLE_RETRY_BACKOFF_MS'),
     reconcileIntervalMs: int(env.CRUCIBLE_RECONCILE_INTERVAL_MS, 30_000, 1000, 'CRUCIBLE_RECONCILE_INTERVAL_MS'),
+    reconcileGraceMs: int(env.CRUCIBLE_RECONCILE_GRACE_MS, 60_000, 0, 'CRUCIBLE_RECONCILE_GRACE_MS'),
     shutdownGraceMs: int(env.CRUCIBLE_SHUTDOWN_GRACE_MS, 10_000, 0, 'CRUCIBLE_SHUTDOWN_GRACE_MS'),
     consumerName: env.CRUCIBLE_SCHEDULER_ID ?? `${hostname()}-${process.pid}`,
     agentPath: env.PATH ?? '/usr/local/bin:/usr/bin:/bin',

@@ -3,9 +3,6 @@ import type { EvaluationRepository } from '@crucible/storage';
 import type { Evaluation, Task } from '@crucible/storage/domain';
 import type { TaskQueue } from './task-queue.js';
 
-/** Unfinished evaluations younger than this are left alone: their enqueue or report may be in flight. */
-const GRACE_MS = 60_000;
-
 /** The task an evaluation describes, as an agent receives it. */
 export function taskOf(evaluation: Evaluation, requestId?: string): Task {
   return {
@@ -30,12 +27,14 @@ export class Reconciler {
     private readonly evaluations: EvaluationRepository,
     private readonly queue: TaskQueue,
     private readonly log: Logger,
+    /** Unfinished evaluations younger than this are left alone: their enqueue or report may be in flight. */
+    private readonly graceMs: number,
   ) {}
 
-  async reconcile(now = Date.now(), graceMs = GRACE_MS): Promise<number> {
+  async reconcile(now = Date.now()): Promise<number> {
     let requeued = 0;
     for (const evaluation of await this.evaluations.unfinished(500)) {
-      if (now - Date.parse(evaluation.createdAt) < graceMs) continue;
+      if (now - Date.parse(evaluation.createdAt) < this.graceMs) continue;
       if (await this.queue.has(evaluation.id, evaluation.priority)) continue;
       if (evaluation.status !== 'queued') {
         const t = await this.evaluations.transition(evaluation.id, 'queued', { error: 'task lost by the queue; re-queued' });

@@ -40,7 +40,7 @@ export class Scheduler {
     this.bus = new EventBus(redis, keys);
     this.agents = new AgentRegistry(redis, keys);
     this.collector = new ResultCollector(redis.duplicate(), keys, storage.evaluations, this.bus, log.child({ part: 'collector' }), config.consumerName);
-    this.reconciler = new Reconciler(storage.evaluations, this.queue, log.child({ part: 'reconciler' }));
+    this.reconciler = new Reconciler(storage.evaluations, this.queue, log.child({ part: 'reconciler' }), config.reconcileGraceMs);
     this.driver = new LocalDriver(
       {
         agents: config.agents,
