@@ -1,0 +1,1 @@
+export { WasmSandbox, type WasmSandboxOptions } from './wasm-sandbox.js';
