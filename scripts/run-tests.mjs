@@ -29,7 +29,8 @@ if (files.length === 0) {
 }
 const res = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--conditions=source', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files],
+  // --test-force-exit: a handle leaked by one file must fail loudly in its own tests, not hang CI.
+  ['--import', 'tsx', '--conditions=source', '--test', '--test-force-exit', '--test-concurrency=1', '--test-reporter=spec', ...files],
   { stdio: 'inherit' },
 );
 process.exit(res.status ?? 1);

@@ -87,6 +87,7 @@ describe('ResultCollector (real Redis stream + PGlite)', () => {
       type: 'result', evaluationId: e.id, agentId: 'a',
       result: { outcome: 'killed', exitCode: 137, signal: 'SIGKILL', stdout: 'late', stderr: '', stdoutTruncated: false, stderrTruncated: false, durationMs: 1 },
     });
+    await collector.stop();
     await bus.close();
     const stored = await f.storage.evaluations.get(e.id);
     assert.equal(stored?.status, 'cancelled');
@@ -103,6 +104,7 @@ describe('ResultCollector (real Redis stream + PGlite)', () => {
     assert.equal((await f.storage.evaluations.get(e.id))?.status, 'queued');
     await collector.apply({ type: 'status', status: 'provisioning', evaluationId: e.id, agentId: 'b' });
     await collector.apply({ type: 'fault', error: 'engine gone again', retrying: false, evaluationId: e.id, agentId: 'b' });
+    await collector.stop();
     await bus.close();
     const stored = await f.storage.evaluations.get(e.id);
     assert.equal(stored?.status, 'failed');
