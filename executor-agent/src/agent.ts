@@ -6,6 +6,9 @@ import { HEARTBEAT_INTERVAL_MS, type AgentHeartbeat, type RedisKeys } from './pr
 import { Reporter } from './reporter.js';
 import type { LanguageInfo, Sandbox } from './sandbox/sandbox.js';
 
+/** How often sandboxes with unavailable languages are checked again. */
+const RECHECK_INTERVAL_MS = 30_000;
+
 export interface AgentOptions {
   id: string;
   node: string;
@@ -27,6 +30,7 @@ export class Agent {
   private readonly running = new Map<string, AbortController>();
   private subscriber: Redis | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
+  private recheckTimer: NodeJS.Timeout | undefined;
   private stopping = false;
 
   constructor(
@@ -41,6 +45,7 @@ export class Agent {
     await this.listenForCancellations();
     await this.heartbeat();
     this.heartbeatTimer = setInterval(() => void this.heartbeat().catch((err) => this.log.warn({ err }, 'heartbeat failed')), HEARTBEAT_INTERVAL_MS);
+    this.recheckTimer = setInterval(() => void this.recheckUnavailable(), RECHECK_INTERVAL_MS);
     for (const lane of this.opts.lanes) {
       const queue = new BeeQueue<Task>(this.opts.keys.laneQueue(lane), {
         prefix: this.opts.keys.queuePrefix,
@@ -50,6 +55,8 @@ export class Agent {
         sendEvents: false,
         removeOnSuccess: true,
         removeOnFailure: true,
+        // Retries wait as delayed jobs; agents promote them too, so retries need no scheduler.
+        activateDelayedJobs: true,
         stallInterval: this.opts.stallIntervalMs,
       });
       queue.on('error', (err) => this.log.error({ err, lane }, 'queue error'));
@@ -71,12 +78,24 @@ export class Agent {
     if (this.stopping) return;
     this.stopping = true;
     clearInterval(this.heartbeatTimer);
+    clearInterval(this.recheckTimer);
     const killLater = setTimeout(() => this.running.forEach((ac) => ac.abort()), graceMs);
     await Promise.all(this.queues.map((q) => q.close(graceMs + 1000).catch(() => undefined)));
     clearTimeout(killLater);
     await this.redis.hdel(this.opts.keys.agents, this.opts.id).catch(() => undefined);
     await this.subscriber?.quit().catch(() => undefined);
     await Promise.all([...this.sandboxes.values()].map((s) => s[Symbol.asyncDispose]()));
+  }
+
+  /**
+   * A sandbox with an unavailable language (e.g. Docker not up yet, image still building) is
+   * checked again, so the agent starts offering it without a restart.
+   */
+  private async recheckUnavailable(): Promise<void> {
+    for (const sandbox of this.sandboxes.values()) {
+      if (sandbox.languages().every((l) => l.available)) continue;
+      await sandbox.init().catch((err) => this.log.warn({ err, sandbox: sandbox.kind }, 'sandbox re-check failed'));
+    }
   }
 
   private async handle(job: BeeQueue.Job<Task>): Promise<void> {

@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import BeeQueue from 'bee-queue';
+import { Redis } from 'ioredis';
+import { pino } from 'pino';
+import { DEFAULT_LIMITS, type RuntimeKind, type Task } from '@crucible/storage/domain';
+import { Agent } from '../src/agent.js';
+import { decodeReport, redisKeys, type AgentHeartbeat, type AgentReport } from '../src/protocol/index.js';
+import type { Sandbox } from '../src/sandbox/sandbox.js';
+import { WasmSandbox } from '../src/sandbox/wasm/index.js';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** The agent against real Redis and the real Wasm sandbox; tasks are enqueued as the scheduler does. */
+describe('Agent (real Redis, real Wasm sandbox)', () => {
+  const prefix = `crucible-test-${randomBytes(4).toString('hex')}`;
+  const keys = redisKeys(prefix);
+  const redis = new Redis(REDIS_URL);
+  let agent: Agent;
+  let lane: BeeQueue<Task>;
+
+  before(async () => {
+    const sandboxes = new Map<RuntimeKind, Sandbox>([['wasm', new WasmSandbox()]]);
+    agent = new Agent(
+      { id: 'agent-under-test', node: 'test-node', lanes: ['normal'], concurrency: 2, redisUrl: REDIS_URL, keys, stallIntervalMs: 2000 },
+      redis.duplicate(),
+      sandboxes,
+      pino({ level: 'silent' }),
+    );
+    await agent.start();
+    lane = new BeeQueue<Task>(keys.laneQueue('normal'), { prefix: keys.queuePrefix, redis: { url: REDIS_URL } as never, isWorker: false, getEvents: false });
+    await lane.ready();
+  });
+
+  after(async () => {
+    await agent.stop(1000);
+    await lane.close();
+    const left = await redis.keys(`${prefix}*`);
+    if (left.length) await redis.del(...left);
+    redis.disconnect();
+  });
+
+  const task = (code: string, runtime: RuntimeKind = 'wasm', timeoutMs = 5000): Task => ({
+    evaluationId: randomUUID(),
+    language: 'javascript',
+    runtime,
+    files: [{ name: 'main.js', content: code, encoding: 'utf8' }],
+    stdin: '',
+    args: [],
+    limits: { ...DEFAULT_LIMITS, timeoutMs },
+  });
+
+  async function reportsFor(id: string, until: (r: AgentReport[]) => boolean, ms = 15_000): Promise<AgentReport[]> {
+    const end = Date.now() + ms;
+    for (;;) {
+      const entries = (await redis.xrange(keys.reports, '-', '+')) as [string, string[]][];
+      const mine = entries.map(([, f]) => decodeReport(f)!).filter((r) => r.evaluationId === id);
+      if (until(mine)) return mine;
+      if (Date.now() > end) throw new Error(`reports for ${id}: ${JSON.stringify(mine)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  it('publishes a heartbeat with its languages', async () => {
+    const beat = JSON.parse((await redis.hget(keys.agents, 'agent-under-test'))!) as AgentHeartbeat;
+    assert.deepEqual(beat.lanes, ['normal']);
+    assert.equal(beat.node, 'test-node');
+    assert.ok(beat.languages.some((l) => l.id === 'javascript' && l.available));
+  });
+
+  it('runs a task and reports running, output and result in order', async () => {
+    const t = task('console.log("one"); console.log("two")');
+    await lane.createJob(t).setId(t.evaluationId).save();
+    const reports = await reportsFor(t.evaluationId, (r) => r.some((x) => x.type === 'result'));
+    assert.deepEqual(reports.map((r) => r.type).filter((x, i, a) => x !== 'output' || a[i - 1] !== 'output'), ['status', 'output', 'result']);
+    const result = reports.at(-1) as Extract<AgentReport, { type: 'result' }>;
+    assert.equal(result.result.stdout, 'one\ntwo\n');
+    assert.equal(reports.filter((r) => r.type === 'output').map((r) => (r as { data: string }).data).join(''), 'one\ntwo\n');
+  });
+
+  it('skips a task cancelled before it was picked up', async () => {
+    const t = task('console.log("must not run")');
+    await redis.set(keys.cancelled(t.evaluationId), '1');
+    await lane.createJob(t).setId(t.evaluationId).save();
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.deepEqual(await reportsFor(t.evaluationId, () => true), []);
+  });
+
+  it('kills a running task when its cancellation is announced', async () => {
+    const t = task('while (true) {}', 'wasm', 20_000);
+    await lane.createJob(t).setId(t.evaluationId).save();
+    await reportsFor(t.evaluationId, (r) => r.some((x) => x.type === 'status'));
+    await redis.publish(keys.cancelChannel, t.evaluationId);
+    const reports = await reportsFor(t.evaluationId, (r) => r.some((x) => x.type === 'result'), 5000);
+    assert.equal((reports.at(-1) as Extract<AgentReport, { type: 'result' }>).result.outcome, 'killed');
+  });
+
+  it('reports a platform fault, saying whether the queue retries it', async () => {
+    const t = task('console.log(1)', 'container'); // this agent has no container sandbox
+    await lane.createJob(t).setId(t.evaluationId).retries(1).backoff('fixed', 10).save();
+    const reports = await reportsFor(t.evaluationId, (r) => r.filter((x) => x.type === 'fault').length === 2);
+    const faults = reports.filter((r) => r.type === 'fault') as Extract<AgentReport, { type: 'fault' }>[];
+    assert.deepEqual(faults.map((f) => f.retrying), [true, false]);
+    assert.match(faults[0]!.error, /no container sandbox/);
+  });
+});
