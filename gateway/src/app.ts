@@ -7,7 +7,7 @@ import type { Scheduler } from '@crucible/scheduler';
 import { jsonBody } from './body.js';
 import { errorHandler } from './errors.js';
 import { EvaluationService } from './evaluation-service.js';
-import { languageStatus } from './languages.js';
+import { cachedFor, languageStatus } from './languages.js';
 import { httpMetrics, registerMetrics } from './metrics.js';
 import { fixedOwner, requestId, securityHeaders } from './request-context.js';
 import { evaluationRoutes } from './routes/evaluations.js';
@@ -34,7 +34,7 @@ export function createApp(deps: AppDeps): Koa {
     evaluations: storage.evaluations,
     queue: scheduler.queue,
     bus: scheduler.bus,
-    languages: () => languageStatus(scheduler.agents),
+    languages: cachedFor(1000, () => languageStatus(scheduler.agents)),
     maxLimits: deps.maxLimits,
     defaultLimits: deps.defaultLimits,
   });

@@ -22,3 +22,22 @@ export async function languageStatus(agents: AgentRegistry): Promise<LanguageInf
     };
   });
 }
+
+/**
+ * `fn` with its result kept for `ms`: submissions check language availability, and a batch of a
+ * thousand should not read every heartbeat a thousand times.
+ */
+export function cachedFor<T>(ms: number, fn: () => Promise<T>): () => Promise<T> {
+  let value: Promise<T> | undefined;
+  let at = 0;
+  return () => {
+    if (!value || Date.now() - at > ms) {
+      at = Date.now();
+      value = fn().catch((err) => {
+        value = undefined;
+        throw err;
+      });
+    }
+    return value;
+  };
+}
