@@ -92,6 +92,15 @@ export function sandboxConformance(name: string, make: () => Promise<Sandbox>, p
       assert.equal(chunks.join(''), r.stdout);
     });
 
+    it('announces the start once, before any output', async () => {
+      const events: string[] = [];
+      const r = await run(programs.hello, { onStart: () => events.push('start'), onOutput: () => events.push('output') });
+      assert.equal(r.outcome, 'success');
+      assert.equal(events[0], 'start');
+      assert.equal(events.filter((e) => e === 'start').length, 1);
+      assert.ok(events.includes('output'));
+    });
+
     it('is killed when aborted', async () => {
       const ac = new AbortController();
       setTimeout(() => ac.abort(), 300);

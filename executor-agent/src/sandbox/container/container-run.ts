@@ -2,7 +2,7 @@ import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import type { RunResult } from '@crucible/storage/domain';
 import { OutputCollector } from '../output-collector.js';
-import { PlatformError, type RunRequest } from '../sandbox.js';
+import { PlatformError, type OutputStream, type RunRequest } from '../sandbox.js';
 import { engineCall, messageOf, statusOf } from './docker-client.js';
 import { DockerStreamDemuxer } from './docker-output.js';
 import { decideOutcome, type KillReason } from './outcome.js';
@@ -38,7 +38,17 @@ export async function runContainer(docker: Docker, spec: Docker.ContainerCreateO
         callbackError ??= { error };
       }
     };
-  const onOutput = guard(request.onOutput);
+  // Output can arrive before the engine's start call returns: the program has started by then.
+  let announced = false;
+  const announceStart = () => {
+    if (announced) return;
+    announced = true;
+    guard(request.onStart)();
+  };
+  const onOutput = guard((stream: OutputStream, chunk: string) => {
+    announceStart();
+    request.onOutput?.(stream, chunk);
+  });
   const stdout = new OutputCollector('stdout', limits.outputBytes, onOutput);
   const stderr = new OutputCollector('stderr', limits.outputBytes, onOutput);
   const result = (facts: Pick<RunResult, 'outcome' | 'exitCode' | 'signal'>, durationMs: number): RunResult => ({
@@ -89,7 +99,7 @@ export async function runContainer(docker: Docker, spec: Docker.ContainerCreateO
     started = true;
     if (killedFor) sendKill();
     deadline = setTimeout(() => kill('timeout'), limits.timeoutMs);
-    guard(request.onStart)();
+    announceStart();
     // Half-closing our side delivers EOF: the container was created with StdinOnce.
     attach.end(request.stdin);
 
