@@ -37,6 +37,7 @@ export function createApp(deps: AppDeps): Koa {
     languages: cachedFor(1000, () => languageStatus(scheduler.agents)),
     maxLimits: deps.maxLimits,
     defaultLimits: deps.defaultLimits,
+    log: deps.log,
   });
   registerMetrics(() => scheduler.queue.depths());
 

@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { EvaluationRepository } from '@crucible/storage';
 import {
   isTerminal, LimitExceededError, resolveLimits,
@@ -28,6 +29,7 @@ export interface ServiceDeps {
   languages: () => Promise<LanguageInfo[]>;
   maxLimits: Limits;
   defaultLimits: Limits;
+  log: Logger;
 }
 
 /** The evaluation use cases behind the HTTP routes: submit, cancel, wait. */
@@ -51,7 +53,8 @@ export class EvaluationService {
     if (runtime !== 'auto' && runtime !== known.runtime) {
       throw invalidRequest(`language "${known.id}" runs in the ${known.runtime} runtime, not ${runtime}`, { field: 'runtime' });
     }
-    const info = (await this.deps.languages()).find((l) => l.id === known.id);
+    // Availability is advice from heartbeats in Redis; without it, accept and let the queue decide.
+    const info = (await this.deps.languages().catch(() => [])).find((l) => l.id === known.id);
     if (info && !info.available && info.reason !== 'no executor agent is running') {
       throw new ApiError(400, 'language_unavailable', `language "${known.id}" is unavailable: ${info.reason}`, { field: 'language', reason: info.reason });
     }
@@ -81,7 +84,13 @@ export class EvaluationService {
       metadata: req.metadata ?? {},
       requestId,
     });
-    await this.deps.queue.enqueue(taskOf(evaluation, requestId), evaluation.priority);
+    try {
+      await this.deps.queue.enqueue(taskOf(evaluation, requestId), evaluation.priority);
+    } catch (err) {
+      // Stored is accepted: the reconciler enqueues it once Redis is back. Failing the request here
+      // would invite a retry that runs the program twice.
+      this.deps.log.warn({ err, evaluationId: evaluation.id }, 'enqueue failed; the reconciler will enqueue it');
+    }
     return evaluation;
   }
 
