@@ -85,7 +85,8 @@ export class EvaluationService {
       requestId,
     });
     try {
-      await this.deps.queue.enqueue(taskOf(evaluation, requestId), evaluation.priority);
+      // bee-queue's client queues commands while Redis is away; do not hold the request for that.
+      await withTimeout(this.deps.queue.enqueue(taskOf(evaluation, requestId), evaluation.priority), ENQUEUE_TIMEOUT_MS);
     } catch (err) {
       // Stored is accepted: the reconciler enqueues it once Redis is back. Failing the request here
       // would invite a retry that runs the program twice.
@@ -126,6 +127,16 @@ export class EvaluationService {
       await Promise.race([woken, sleep(Math.min(left, 1000))]);
     }
   }
+}
+
+const ENQUEUE_TIMEOUT_MS = 2000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
