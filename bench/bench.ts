@@ -5,7 +5,7 @@
  */
 import { loadavg } from 'node:os';
 import { DEFAULT_DOCKER_HOST, dockerRun, nodeSpawn, pythonImage } from './baselines.js';
-import { latency, throughput } from './measure.js';
+import { interleavedLatency, throughput } from './measure.js';
 import { BenchPlatform, type TimedEvaluation } from './platform.js';
 import { describeMachine, renderReport, type CaseResult } from './report.js';
 
@@ -87,29 +87,31 @@ async function main(): Promise<void> {
     const samples: TimedEvaluation[] = [];
     const submit = async () => samples.push(await platform.evaluate({ language: c.language, code: c.code }));
 
-    progress(`${c.language}: baseline latency`);
-    const baselineLatency = await latency(config.warmup, config.samples, c.bare);
-    const references = [];
-    for (const r of c.references) {
-      progress(`${c.language}: reference (${r.baseline})`);
-      const referenceLatency = await latency(config.warmup, config.samples, r.bare);
-      references.push({ baseline: r.baseline, latency: referenceLatency, throughputMs: await throughput(config.count, parallelism, r.bare) });
-    }
-    progress(`${c.language}: platform latency`);
-    const platformLatency = await latency(config.warmup, config.samples, submit);
+    progress(`${c.language}: latency, platform and baselines interleaved`);
+    const [platformLatency, baselineLatency, ...referenceLatency] = await interleavedLatency(config.warmup, config.samples, [
+      submit,
+      c.bare,
+      ...c.references.map((r) => r.bare),
+    ]);
+    // The platform's run sits between the baseline's and the references', again against drift.
     progress(`${c.language}: baseline throughput`);
     const baselineThroughputMs = await throughput(config.count, parallelism, c.bare);
     progress(`${c.language}: platform throughput`);
     const firstThroughputSample = samples.length;
     const platformThroughputMs = await throughput(config.count, parallelism, submit);
+    const references = [];
+    for (const [i, r] of c.references.entries()) {
+      progress(`${c.language}: reference throughput (${r.baseline})`);
+      references.push({ baseline: r.baseline, latency: referenceLatency[i]!, throughputMs: await throughput(config.count, parallelism, r.bare) });
+    }
 
     results.push({
       language: c.language,
       code: c.code,
       baseline: c.baseline,
       references,
-      platformLatency,
-      baselineLatency,
+      platformLatency: platformLatency!,
+      baselineLatency: baselineLatency!,
       // Only the measured sequential runs: warm-up and concurrent ones would skew the breakdown.
       platformSamples: samples.slice(config.warmup, firstThroughputSample),
       platformThroughputMs,

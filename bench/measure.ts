@@ -40,13 +40,20 @@ export async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; valu
 }
 
 /**
- * Runs `task` once, sequentially, `warmup` times unmeasured, then `samples` times measured.
- * Sequential because latency is what one client sees on an otherwise idle platform.
+ * Sequential latency of several tasks measured side by side: `warmup` unmeasured rounds, then
+ * `samples` rounds that each run every task once. Interleaving makes drift in the host's load
+ * (other work on a shared machine) hit every series alike, so the ratios between them hold; the
+ * order rotates each round so no task always runs right after the same neighbour.
  */
-export async function latency(warmup: number, samples: number, task: () => Promise<unknown>): Promise<number[]> {
-  for (let i = 0; i < warmup; i++) await task();
-  const out: number[] = [];
-  for (let i = 0; i < samples; i++) out.push((await timed(task)).ms);
+export async function interleavedLatency(warmup: number, samples: number, tasks: readonly (() => Promise<unknown>)[]): Promise<number[][]> {
+  const out = tasks.map((): number[] => []);
+  for (let round = 0; round < warmup + samples; round++) {
+    for (let k = 0; k < tasks.length; k++) {
+      const i = (round + k) % tasks.length;
+      const { ms } = await timed(tasks[i]!);
+      if (round >= warmup) out[i]!.push(ms);
+    }
+  }
   return out;
 }
 

@@ -57,7 +57,7 @@ export function renderReport(run: RunInfo, cases: CaseResult[]): string {
     `- platform: ${run.platform}`,
     `- host load (1-min average) at start / end: ${run.load[0].toFixed(2)} / ${run.load[1].toFixed(2)}`,
     '',
-    `### End-to-end latency (ms; submit → terminal; ${cases[0]?.platformLatency.length ?? 0} sequential samples after ${run.warmup} warm-up runs)`,
+    `### End-to-end latency (ms; submit → terminal; ${cases[0]?.platformLatency.length ?? 0} sequential samples each after ${run.warmup} warm-up rounds, platform and baselines interleaved)`,
     '',
     '| evaluation | platform p50 | platform p95 | baseline | baseline p50 | baseline p95 | ratio p50 | ratio p95 |',
     '| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |',

@@ -34,6 +34,7 @@ describe('containerSpec', () => {
 
   it('isolates the network, the filesystem and the user', () => {
     assert.equal(host.NetworkMode, 'none');
+    assert.equal(spec.NetworkDisabled, true);
     assert.equal(host.ReadonlyRootfs, true);
     assert.equal(spec.User, '65534:65534');
     assert.deepEqual(host.CapDrop, ['ALL']);
