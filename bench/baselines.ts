@@ -2,7 +2,7 @@ import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 // The bench is repository tooling, not a package: it reads the catalog the agents read so the
 // baseline runs exactly the image the platform runs, rather than guessing from tags.
-import { loadRuntimeCatalog } from '../executor-agent/src/sandbox/container/runtime-catalog.js';
+import { loadRuntimeCatalog } from '@crucible/executor-agent/container';
 
 const execFileAsync = promisify(execFile);
 
