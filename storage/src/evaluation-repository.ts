@@ -24,20 +24,14 @@ import {
 } from './evaluation-row.js';
 
 /** What a new evaluation is made of; everything else starts empty. */
-export interface CreateEvaluationInput {
+export type CreateEvaluationInput = Pick<
+  Evaluation,
+  'owner' | 'language' | 'runtime' | 'priority' | 'files' | 'stdin' | 'args' | 'limits' | 'metadata'
+> & {
   /** Normally omitted (a fresh uuid is generated); given when the caller must know the id up front. */
   id?: string;
-  owner: string;
-  language: string;
-  runtime: RuntimeKind;
-  priority: Priority;
-  files: SourceFile[];
-  stdin: string;
-  args: string[];
-  limits: Limits;
-  metadata: Record<string, unknown>;
   requestId?: string;
-}
+};
 
 /** Filters and paging for {@link EvaluationRepository.list}. */
 export interface ListEvaluationsQuery {
