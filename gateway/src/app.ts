@@ -12,6 +12,7 @@ import { httpMetrics, registerMetrics } from './metrics.js';
 import { fixedOwner, requestId, securityHeaders } from './request-context.js';
 import { evaluationRoutes } from './routes/evaluations.js';
 import { platformRoutes } from './routes/platform.js';
+import { staticSite } from './static.js';
 
 export interface AppDeps {
   storage: Storage;
@@ -23,6 +24,8 @@ export interface AppDeps {
   maxLimits: Limits;
   defaultLimits: Limits;
   owner: string;
+  /** The built status site; the default is where the build puts it. */
+  siteDir?: string;
 }
 
 /** Builds the Koa application; it opens nothing itself, so tests can run it on any port. */
@@ -48,6 +51,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(requestId());
   app.use(securityHeaders());
   app.use(errorHandler(deps.log));
+  app.use(staticSite(deps.siteDir));
   app.use(jsonBody(deps.bodyLimitBytes));
   app.use(fixedOwner(deps.owner));
   app.use(evaluations.routes()).use(evaluations.allowedMethods());

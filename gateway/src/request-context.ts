@@ -13,14 +13,24 @@ export function requestId() {
   };
 }
 
-/** Headers that make a browser treat every response as data. */
+/** API responses are data: a browser must run and load nothing from them. */
+export const API_CSP = "default-src 'none'; frame-ancestors 'none'";
+
+/**
+ * The status site's pages and assets: everything from this origin only, and no inline script or
+ * style, so output that slipped into the page as markup still could not run (static.ts sets it).
+ */
+export const SITE_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/** Headers that make a browser treat every response as data (the site's files replace the CSP). */
 export function securityHeaders() {
   return async (ctx: Context, next: Next) => {
     ctx.set({
       'X-Content-Type-Options': 'nosniff',
       'X-Frame-Options': 'DENY',
       'Referrer-Policy': 'no-referrer',
-      'Content-Security-Policy': "default-src 'none'; frame-ancestors 'none'",
+      'Content-Security-Policy': API_CSP,
       'Cache-Control': 'no-store',
     });
     await next();

@@ -18,4 +18,17 @@ ensure_node_deps() {
 build_ts() {
   say "building (tsc -b)"
   npx tsc -b >&2 || die "TypeScript build failed"
+  build_site
+}
+
+# The status site (gateway/site, Vite) into gateway/dist/site, where the gateway serves it from.
+# Rebuilt only when its sources or the lock file changed: the stamp is kept inside the output, so
+# deleting the output also forces a rebuild.
+build_site() {
+  local stamp=gateway/dist/site/.source-hash want
+  want=$({ find gateway/site -type f -not -path '*/node_modules/*' -print0 | sort -z | xargs -0 sha256sum; sha256sum package-lock.json; } | sha256sum | cut -c1-16)
+  [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && return 0
+  say "building the status site (vite build)"
+  npm run -s build:site -w gateway >&2 || die "status site build failed"
+  echo "$want" >"$stamp"
 }

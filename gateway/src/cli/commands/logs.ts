@@ -1,0 +1,33 @@
+import type { Command } from '../command.js';
+import { follow } from '../follow.js';
+import { jsonLine } from '../output.js';
+import { onlyId } from './status.js';
+
+export const logs: Command = {
+  name: 'logs',
+  summary: 'print an evaluation\'s stdout and stderr (-f follows it live)',
+  usage: `crucible logs ID [-f]
+
+Prints the output so far to stdout and stderr. With -f, replays it and follows the evaluation live
+until it ends (Ctrl-C stops following; the evaluation goes on). Exits 0 either way; \`status\` tells
+how it ended. With --json: the output fields, or with -f one JSON line per event.
+
+  -f, --follow      follow until the evaluation ends`,
+  options: { follow: { type: 'boolean', short: 'f' } },
+  async run({ values, positionals, json, client, io }) {
+    const id = onlyId(positionals, 'logs');
+    if (values.follow) {
+      await follow(client, id, io, { json });
+      return 0;
+    }
+    const e = await client.get(id);
+    if (json) {
+      const { stdout, stderr, stdoutTruncated, stderrTruncated, status } = e;
+      io.stdout.write(jsonLine({ id: e.id, status, stdout, stderr, stdoutTruncated, stderrTruncated }));
+    } else {
+      io.stdout.write(e.stdout);
+      io.stderr.write(e.stderr);
+    }
+    return 0;
+  },
+};
