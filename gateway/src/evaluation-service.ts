@@ -101,11 +101,19 @@ export class EvaluationService {
     return evaluation;
   }
 
-  /** Cancels a queued or running evaluation; a terminal one is returned unchanged. */
+  /**
+   * Cancels a queued or running evaluation; a terminal one is returned unchanged. A running one is
+   * killed by its agent, whose report then ends it `cancelled` with the output it had produced; if
+   * no report comes in time (the agent is gone), it is ended here.
+   */
   async cancel(owner: string, id: string): Promise<Evaluation> {
     const evaluation = await this.get(owner, id);
     if (isTerminal(evaluation.status)) return evaluation;
     await this.deps.queue.cancel(id, evaluation.priority);
+    if (evaluation.status !== 'queued') {
+      const ended = await this.waitForTerminal(owner, id, CANCEL_REPORT_WAIT_MS);
+      if (isTerminal(ended.status)) return ended;
+    }
     const t = await this.deps.evaluations.transition(id, 'cancelled', { error: 'cancelled by request' });
     if (t) await this.deps.bus.publish(t.event);
     return t?.evaluation ?? (await this.get(owner, id));
@@ -130,6 +138,8 @@ export class EvaluationService {
 }
 
 const ENQUEUE_TIMEOUT_MS = 2000;
+/** How long a cancel waits for the agent's report of the killed run before ending it itself. */
+const CANCEL_REPORT_WAIT_MS = 3000;
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

@@ -105,6 +105,9 @@ describe('evaluations through the HTTP API (python in Docker, javascript and WAS
     const cancel = await p.request('POST', `/v1/evaluations/${id}/cancel`);
     assert.equal(cancel.status, 200);
     assert.equal(cancel.json.status, 'cancelled');
+    // The agent's report of the killed run ends it, keeping what it printed before.
+    assert.equal(cancel.json.outcome, 'killed');
+    assert.equal(cancel.json.stdout, 'started\n');
     const again = await p.request('POST', `/v1/evaluations/${id}/cancel`);
     assert.equal(again.status, 200);
     assert.equal(again.json.status, 'cancelled');

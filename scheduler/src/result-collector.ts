@@ -106,7 +106,9 @@ export class ResultCollector {
       }
       case 'result': {
         const r = report.result;
-        const t = await this.evaluations.transition(id, 'completed', {
+        // A run killed because it was cancelled ends `cancelled`, keeping the output it produced.
+        const cancelled = r.outcome === 'killed' && (await this.redis.exists(this.keys.cancelled(id))) === 1;
+        const t = await this.evaluations.transition(id, cancelled ? 'cancelled' : 'completed', {
           outcome: r.outcome,
           exitCode: r.exitCode,
           signal: r.signal,
@@ -115,9 +117,10 @@ export class ResultCollector {
           stdoutTruncated: r.stdoutTruncated,
           stderrTruncated: r.stderrTruncated,
           durationMs: Math.round(r.durationMs),
+          ...(cancelled ? { error: 'cancelled by request' } : {}),
         });
         if (!t) return;
-        evaluationsFinished.inc({ language: t.evaluation.language, runtime: t.evaluation.runtime, status: 'completed', outcome: r.outcome });
+        evaluationsFinished.inc({ language: t.evaluation.language, runtime: t.evaluation.runtime, status: t.evaluation.status, outcome: r.outcome });
         runDuration.observe({ runtime: t.evaluation.runtime }, r.durationMs / 1000);
         await this.bus.publish(t.event);
         return;

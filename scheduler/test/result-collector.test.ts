@@ -94,6 +94,26 @@ describe('ResultCollector (real Redis stream + PGlite)', () => {
     assert.equal((await f.storage.evaluations.events(e.id)).length, 2);
   });
 
+  it('ends a run killed for a cancellation as cancelled, keeping its output', async () => {
+    await using f = await fixture();
+    const e = await newEvaluation(f.storage);
+    const bus = new EventBus(f.redis, f.keys);
+    const collector = new ResultCollector(f.redis.duplicate(), f.keys, f.storage.evaluations, bus, silent, 'c1');
+    await collector.apply({ type: 'status', status: 'running', evaluationId: e.id, agentId: 'a' });
+    await f.redis.set(f.keys.cancelled(e.id), '1');
+    await collector.apply({
+      type: 'result', evaluationId: e.id, agentId: 'a',
+      result: { outcome: 'killed', exitCode: null, signal: 'SIGKILL', stdout: 'so far\n', stderr: '', stdoutTruncated: false, stderrTruncated: false, durationMs: 5 },
+    });
+    await collector.stop();
+    await bus.close();
+    const stored = await f.storage.evaluations.get(e.id);
+    assert.equal(stored?.status, 'cancelled');
+    assert.equal(stored?.outcome, 'killed');
+    assert.equal(stored?.stdout, 'so far\n');
+    assert.equal(stored?.error, 'cancelled by request');
+  });
+
   it('retries a platform fault by re-queueing, and fails when no retry is left', async () => {
     await using f = await fixture();
     const e = await newEvaluation(f.storage);
