@@ -109,6 +109,7 @@ export class Agent {
     const sandbox = this.sandboxes.get(task.runtime);
     const reporter = new Reporter(this.redis, this.opts.keys, this.opts.id, task.evaluationId);
     const ac = new AbortController();
+    const pickedAt = performance.now();
     this.running.set(task.evaluationId, ac);
     try {
       if (!sandbox) throw new Error(`this agent has no ${task.runtime} sandbox`);
@@ -122,7 +123,7 @@ export class Agent {
         args: task.args,
         limits: task.limits,
         signal: ac.signal,
-        onStart: () => void reporter.status('running'),
+        onStart: () => void reporter.status('running', Math.round(performance.now() - pickedAt)),
         onOutput: (stream, chunk) => reporter.output(stream, chunk),
       });
       await reporter.result(result);

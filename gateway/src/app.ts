@@ -26,6 +26,8 @@ export interface AppDeps {
   owner: string;
   /** The built status site; the default is where the build puts it. */
   siteDir?: string;
+  /** Reported as crucible_build_info. */
+  version: string;
 }
 
 /** Builds the Koa application; it opens nothing itself, so tests can run it on any port. */
@@ -42,7 +44,13 @@ export function createApp(deps: AppDeps): Koa {
     defaultLimits: deps.defaultLimits,
     log: deps.log,
   });
-  registerMetrics(() => scheduler.queue.depths());
+  registerMetrics({
+    version: deps.version,
+    queue: () => scheduler.queue.depths(),
+    agents: () => scheduler.agents.live(),
+    languages: () => languageStatus(scheduler.agents),
+    deadLetters: () => storage.evaluations.countByStatus('failed'),
+  });
 
   const evaluations = evaluationRoutes({ service, evaluations: storage.evaluations, bus: scheduler.bus, maxWaitSeconds: deps.maxWaitSeconds });
   const platform = platformRoutes({ storage, redis: deps.redis, scheduler, driver: 'local' });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEFAULT_LIMITS, DEFAULT_MAX_LIMITS, type Limits } from '@crucible/storage/domain';
 
@@ -15,6 +16,8 @@ export interface GatewayConfig {
   /** `embedded` runs the scheduler in this process (required with PGlite: one process per data folder). */
   scheduler: 'embedded' | 'external';
   logLevel: string;
+  /** This build's version (the gateway package's), for crucible_build_info. */
+  version: string;
 }
 
 /** Reads the gateway's configuration once, at the edge; every default lives here. */
@@ -44,6 +47,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Gatew
     ) as unknown as Limits),
     scheduler,
     logLevel: env.CRUCIBLE_LOG_LEVEL ?? 'info',
+    version: packageVersion(),
   });
 }
 
@@ -59,4 +63,9 @@ function num(value: string | undefined, fallback: number, name: string): number 
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got "${value}"`);
   return n;
+}
+
+function packageVersion(): string {
+  const url = new URL('../package.json', import.meta.url);
+  return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
 }

@@ -39,6 +39,7 @@ async function main(): Promise<void> {
     maxLimits: config.maxLimits,
     defaultLimits: config.defaultLimits,
     owner: 'local',
+    version: config.version,
   });
   const server = app.listen(config.port, config.host, () => {
     const address = server.address();

@@ -15,19 +15,71 @@ export const httpDuration = new Histogram({
   buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 60],
 });
 
+export interface MetricSources {
+  version: string;
+  queue: () => Promise<{ name: string; depth: number; running: number }[]>;
+  agents: () => Promise<{ lanes: string[]; running: number }[]>;
+  languages: () => Promise<{ id: string; runtime: string; available: boolean }[]>;
+  deadLetters: () => Promise<number>;
+}
+
 let registered = false;
 
-/** Registers process metrics and the queue-depth gauge once per process. */
-export function registerMetrics(queueDepth: () => Promise<{ name: string; depth: number }[]>): void {
+/**
+ * Registers process metrics and the gauges read at scrape time, once per process. Agents are
+ * observed through what they report over Redis (heartbeats, results), not scraped: a short-lived
+ * agent allocation needs no scrape target (dashboards/README.md).
+ */
+export function registerMetrics(src: MetricSources): void {
   if (registered) return;
   registered = true;
   collectDefaultMetrics();
+  new Gauge({
+    name: 'crucible_build_info',
+    help: 'Always 1; labels say what is running.',
+    labelNames: ['version', 'node_version'] as const,
+  }).set({ version: src.version, node_version: process.version }, 1);
   new Gauge({
     name: 'crucible_queue_depth',
     help: 'Tasks waiting per lane.',
     labelNames: ['lane'] as const,
     async collect() {
-      for (const lane of await queueDepth()) this.set({ lane: lane.name }, lane.depth);
+      for (const lane of await src.queue()) this.set({ lane: lane.name }, lane.depth);
+    },
+  });
+  new Gauge({
+    name: 'crucible_queue_running',
+    help: 'Tasks being run per lane.',
+    labelNames: ['lane'] as const,
+    async collect() {
+      for (const lane of await src.queue()) this.set({ lane: lane.name }, lane.running);
+    },
+  });
+  new Gauge({
+    name: 'crucible_agents',
+    help: 'Live agents per lane they serve and state (busy: running a task).',
+    labelNames: ['lane', 'state'] as const,
+    async collect() {
+      this.reset();
+      for (const lane of ['high', 'normal', 'low']) for (const state of ['idle', 'busy']) this.set({ lane, state }, 0);
+      for (const agent of await src.agents()) {
+        for (const lane of agent.lanes) this.inc({ lane, state: agent.running > 0 ? 'busy' : 'idle' });
+      }
+    },
+  });
+  new Gauge({
+    name: 'crucible_language_available',
+    help: '1 when at least one live agent can run the language (its sandbox checks passed).',
+    labelNames: ['language', 'runtime'] as const,
+    async collect() {
+      for (const l of await src.languages()) this.set({ language: l.id, runtime: l.runtime }, l.available ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'crucible_dead_letter_size',
+    help: 'Evaluations that failed on platform faults after every retry (status failed).',
+    async collect() {
+      this.set(await src.deadLetters());
     },
   });
 }

@@ -132,6 +132,25 @@ describe('API contract: bad input, platform endpoints', () => {
     assert.match(metrics.text, /^crucible_queue_depth\{lane="normal"\} \d+$/m);
     assert.match(metrics.text, /^crucible_evaluations_accepted_total\{language="javascript",runtime="wasm"\} [1-9]/m);
     assert.match(metrics.text, /^crucible_evaluations_finished_total\{.*outcome="success".*\} [1-9]/m);
+    const timedOut = await p.run({ language: 'javascript', code: 'while (true) {}', limits: { timeoutMs: 500 } });
+    assert.equal(timedOut.outcome, 'timeout');
+    const after = (await p.request('GET', '/metrics')).text;
+    for (const line of [
+      /^crucible_sandbox_limit_kills_total\{kind="timeout"\} [1-9]/m,
+      /^crucible_evaluation_e2e_duration_seconds_count\{runtime="wasm"\} [2-9]/m,
+      /^crucible_evaluation_queue_wait_seconds_count\{runtime="wasm"\} [2-9]/m,
+      /^crucible_evaluation_run_duration_seconds_count\{runtime="wasm"\} [2-9]/m,
+      /^crucible_sandbox_start_duration_seconds_count\{runtime="wasm"\} [2-9]/m,
+      /^crucible_agents\{lane="normal",state="idle"\} 1$/m,
+      /^crucible_language_available\{language="javascript",runtime="wasm"\} 1$/m,
+      /^crucible_queue_running\{lane="normal"\} 0$/m,
+      /^crucible_dead_letter_size 0$/m,
+      /^crucible_build_info\{version="[0-9.]+",node_version="v20[^"]*"\} 1$/m,
+      /^crucible_http_request_duration_seconds_count\{route="\/v1\/evaluations",method="POST",status="201"\} [1-9]/m,
+      /^process_cpu_seconds_total /m,
+    ]) {
+      assert.match(after, line);
+    }
   });
 
   it('serves an OpenAPI document that matches the routes and validation', async () => {

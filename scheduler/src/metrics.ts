@@ -14,6 +14,48 @@ export const runDuration = new Histogram({
   buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
 });
 
+const latencyBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+
+export const queueWait = new Histogram({
+  name: 'crucible_evaluation_queue_wait_seconds',
+  help: 'Time from acceptance until an agent started the evaluation.',
+  labelNames: ['runtime'] as const,
+  buckets: latencyBuckets,
+});
+
+export const endToEnd = new Histogram({
+  name: 'crucible_evaluation_e2e_duration_seconds',
+  help: 'Time from acceptance until the evaluation was terminal.',
+  labelNames: ['runtime'] as const,
+  buckets: latencyBuckets,
+});
+
+export const sandboxStart = new Histogram({
+  name: 'crucible_sandbox_start_duration_seconds',
+  help: 'Time an agent took from picking a task to the program running (container create and start).',
+  labelNames: ['runtime'] as const,
+  buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2.5, 5],
+});
+
+export const limitKills = new Counter({
+  name: 'crucible_sandbox_limit_kills_total',
+  help: 'Programs ended by a sandbox limit or a kill, by kind.',
+  labelNames: ['kind'] as const,
+});
+
+/** Outcomes that mean the sandbox stopped the program, and the kill kind each is counted as. */
+export const KILL_KINDS: Partial<Record<string, string>> = {
+  memory_limit: 'memory',
+  timeout: 'timeout',
+  output_limit: 'output',
+  killed: 'killed',
+};
+
+export const taskRetries = new Counter({
+  name: 'crucible_task_retries_total',
+  help: 'Tasks handed back to the queue for another attempt after a platform fault.',
+});
+
 export const platformFaults = new Counter({
   name: 'crucible_platform_faults_total',
   help: 'Platform faults reported by agents, by whether the task was retried.',

@@ -1,9 +1,10 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { EvaluationRepository } from '@crucible/storage';
+import type { Evaluation } from '@crucible/storage/domain';
 import { decodeReport, type AgentReport, type RedisKeys } from '@crucible/executor-agent/protocol';
 import type { EventBus } from './event-bus.js';
-import { evaluationsFinished, platformFaults, runDuration } from './metrics.js';
+import { endToEnd, evaluationsFinished, KILL_KINDS, limitKills, platformFaults, queueWait, runDuration, sandboxStart, taskRetries } from './metrics.js';
 
 const BLOCK_MS = 1000;
 const BATCH = 200;
@@ -95,7 +96,9 @@ export class ResultCollector {
     switch (report.type) {
       case 'status': {
         const t = await this.evaluations.transition(id, report.status);
-        if (t) await this.bus.publish(t.event);
+        if (!t) return;
+        if (report.sandboxStartMs !== undefined) sandboxStart.observe({ runtime: t.evaluation.runtime }, report.sandboxStartMs / 1000);
+        await this.bus.publish(t.event);
         return;
       }
       case 'output': {
@@ -121,7 +124,9 @@ export class ResultCollector {
         });
         if (!t) return;
         evaluationsFinished.inc({ language: t.evaluation.language, runtime: t.evaluation.runtime, status: t.evaluation.status, outcome: r.outcome });
-        runDuration.observe({ runtime: t.evaluation.runtime }, r.durationMs / 1000);
+        observeFinished(t.evaluation);
+        const kind = KILL_KINDS[r.outcome];
+        if (kind) limitKills.inc({ kind });
         await this.bus.publish(t.event);
         return;
       }
@@ -129,6 +134,7 @@ export class ResultCollector {
         platformFaults.inc({ retrying: String(report.retrying) });
         const t = await this.evaluations.transition(id, report.retrying ? 'queued' : 'failed', { error: report.error });
         if (!t) return;
+        if (report.retrying) taskRetries.inc();
         if (!report.retrying) {
           evaluationsFinished.inc({ language: t.evaluation.language, runtime: t.evaluation.runtime, status: 'failed', outcome: 'none' });
         }
@@ -137,4 +143,13 @@ export class ResultCollector {
       }
     }
   }
+}
+
+/** Latency histograms from the milestones storage stamped on a finished evaluation. */
+function observeFinished(e: Evaluation): void {
+  const created = Date.parse(e.createdAt);
+  const labels = { runtime: e.runtime };
+  if (e.startedAt) queueWait.observe(labels, Math.max(0, Date.parse(e.startedAt) - created) / 1000);
+  if (e.finishedAt) endToEnd.observe(labels, Math.max(0, Date.parse(e.finishedAt) - created) / 1000);
+  if (e.durationMs !== null) runDuration.observe(labels, e.durationMs / 1000);
 }

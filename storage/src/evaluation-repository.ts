@@ -238,4 +238,10 @@ export class EvaluationRepository {
       .limit(size)) as EvaluationRow[];
     return rows.map(toEvaluation);
   }
+
+  /** How many evaluations are in `status` (e.g. `failed`: the dead-letter size). */
+  async countByStatus(status: Status): Promise<number> {
+    const row = (await this.knex('evaluations').where({ status }).count({ n: '*' }).first()) as { n: string | number } | undefined;
+    return Number(row?.n ?? 0);
+  }
 }

@@ -419,5 +419,15 @@ for (const makeBackend of BACKENDS) {
         await assert.rejects(repo().unfinished(0), isInputError('bad_limit'));
       });
     });
+
+    describe('countByStatus', () => {
+      it('counts evaluations in one status', async () => {
+        const before = await repo().countByStatus('failed');
+        await at('failed');
+        await at('failed');
+        await at('completed');
+        assert.equal(await repo().countByStatus('failed'), before + 2);
+      });
+    });
   });
 }

@@ -6,7 +6,14 @@ import type { OutputStream } from '../sandbox/sandbox.js';
  * The scheduler persists each one and only then publishes it to watchers.
  */
 export type AgentReport =
-  | { type: 'status'; evaluationId: string; agentId: string; status: Extract<Status, 'provisioning' | 'running'> }
+  | {
+      type: 'status';
+      evaluationId: string;
+      agentId: string;
+      status: Extract<Status, 'provisioning' | 'running'>;
+      /** With `running`: how long the agent took from picking the task to the program running. */
+      sandboxStartMs?: number;
+    }
   | { type: 'output'; evaluationId: string; agentId: string; stream: OutputStream; data: string }
   | { type: 'result'; evaluationId: string; agentId: string; result: RunResult }
   /** A platform fault: `retrying` says whether the queue will run the task again. */
