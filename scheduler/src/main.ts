@@ -3,12 +3,15 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { openStorage } from '@crucible/storage';
 import { loadConfig } from './config.js';
+import { serveMetrics } from './metrics-server.js';
 import { Scheduler } from './scheduler.js';
 
 // The scheduler on its own, for deployments where the gateway runs with CRUCIBLE_SCHEDULER=external.
 const config = loadConfig();
 const log = pino({ name: 'scheduler', level: config.logLevel }, pino.destination(2));
 const databaseUrl = process.env.DATABASE_URL;
+const metricsPort = Number(process.env.CRUCIBLE_SCHEDULER_METRICS_PORT ?? 9465);
+const metricsHost = process.env.CRUCIBLE_SCHEDULER_METRICS_HOST ?? '127.0.0.1';
 
 async function main(): Promise<void> {
   if (!databaseUrl) throw new Error('a standalone scheduler needs DATABASE_URL (PGlite is single-process)');
@@ -16,8 +19,10 @@ async function main(): Promise<void> {
   const redis = new Redis(config.redisUrl);
   const scheduler = new Scheduler(config, storage, redis, log);
   await scheduler.start();
-  log.info('scheduler started');
+  const metrics = await serveMetrics(metricsHost, metricsPort);
+  log.info({ metricsPort }, 'scheduler started');
   const shutdown = async () => {
+    metrics.close();
     await scheduler.stop();
     await storage.close();
     redis.disconnect();
