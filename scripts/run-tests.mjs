@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-const packages = ['storage', 'executor-agent', 'scheduler', 'gateway'];
+const packages = ['storage', 'executor-agent', 'scheduler', 'gateway', 'dashboards'];
 const only = process.argv.slice(2);
 
 function testFiles(dir) {

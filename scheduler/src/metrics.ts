@@ -61,3 +61,7 @@ export const platformFaults = new Counter({
   help: 'Platform faults reported by agents, by whether the task was retried.',
   labelNames: ['retrying'] as const,
 });
+// Both series exist from the start, so a rate over them is 0 rather than absent on a healthy platform.
+platformFaults.inc({ retrying: 'true' }, 0);
+platformFaults.inc({ retrying: 'false' }, 0);
+
