@@ -1,4 +1,6 @@
-import type { Limits, Outcome, Priority, RuntimeChoice, RuntimeKind, Status } from '@crucible/storage/domain';
+import type { Outcome, Status } from '@crucible/storage/domain';
+import type { LanguageInfo } from '@crucible/executor-agent/protocol';
+import type { SubmitRequest } from '../evaluation-service.js';
 import type { presentEvaluation } from '../presenter.js';
 import { CliError } from './errors.js';
 import { SseParser } from './sse.js';
@@ -6,27 +8,11 @@ import { SseParser } from './sse.js';
 /** The API's `Evaluation`, exactly as the gateway presents it. */
 export type Evaluation = ReturnType<typeof presentEvaluation>;
 
-/** A `POST /v1/evaluations` body (API.md). */
-export interface EvaluationRequest {
-  language: string;
-  code?: string;
-  files?: { name: string; content: string; encoding?: 'utf8' | 'base64' }[];
-  stdin?: string;
-  args?: string[];
-  limits?: Partial<Limits>;
-  priority?: Priority;
-  runtime?: RuntimeChoice;
-  metadata?: Record<string, unknown>;
-}
+/** A `POST /v1/evaluations` body (API.md): the gateway's own request type. */
+export type EvaluationRequest = SubmitRequest;
 
-export interface Language {
-  id: string;
-  name: string;
-  version: string;
-  runtime: RuntimeKind;
-  available: boolean;
-  reason?: string;
-}
+/** One entry of `GET /v1/languages`. */
+export type Language = LanguageInfo;
 
 export interface ApiErrorBody {
   error: { code: string; message: string; details?: unknown };
