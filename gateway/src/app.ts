@@ -10,6 +10,7 @@ import { EvaluationService } from './evaluation-service.js';
 import { cachedFor, languageStatus } from './languages.js';
 import { httpMetrics, registerMetrics } from './metrics.js';
 import { fixedOwner, requestId, securityHeaders } from './request-context.js';
+import { eventRoutes } from './routes/events.js';
 import { evaluationRoutes } from './routes/evaluations.js';
 import { platformRoutes } from './routes/platform.js';
 import { staticSite } from './static.js';
@@ -64,5 +65,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(fixedOwner(deps.owner));
   app.use(evaluations.routes()).use(evaluations.allowedMethods());
   app.use(platform.routes()).use(platform.allowedMethods());
+  const events = eventRoutes(scheduler.bus);
+  app.use(events.routes()).use(events.allowedMethods());
   return app;
 }

@@ -84,6 +84,9 @@ export class EvaluationService {
       metadata: req.metadata ?? {},
       requestId,
     });
+    // Live lists learn of the new evaluation at once; the watcher feed is advice, so a failure here is ignored.
+    const created = { evaluationId: evaluation.id, seq: 1, type: 'status' as const, data: { status: 'queued' }, at: evaluation.createdAt };
+    await withTimeout(this.deps.bus.publishStatus(created, owner), ENQUEUE_TIMEOUT_MS).catch(() => undefined);
     try {
       // bee-queue's client queues commands while Redis is away; do not hold the request for that.
       await withTimeout(this.deps.queue.enqueue(taskOf(evaluation, requestId), evaluation.priority), ENQUEUE_TIMEOUT_MS);
@@ -115,7 +118,7 @@ export class EvaluationService {
       if (isTerminal(ended.status)) return ended;
     }
     const t = await this.deps.evaluations.transition(id, 'cancelled', { error: 'cancelled by request' });
-    if (t) await this.deps.bus.publish(t.event);
+    if (t) await this.deps.bus.publishStatus(t.event, t.evaluation.owner);
     return t?.evaluation ?? (await this.get(owner, id));
   }
 

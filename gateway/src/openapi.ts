@@ -85,6 +85,12 @@ export function openApiDocument(): object {
           responses: { '200': { description: 'An event stream.', content: { 'text/event-stream': { schema: { type: 'string' } } } }, '404': errors['404'] },
         },
       },
+      '/v1/events': {
+        get: {
+          summary: "Server-Sent Events: status changes of all the caller's evaluations, live (no replay)",
+          responses: { '200': { description: 'An event stream of `status` events `{id, status, outcome?}`.', content: { 'text/event-stream': { schema: { type: 'string' } } } } },
+        },
+      },
       '/v1/languages': {
         get: { summary: 'Languages with availability', responses: { '200': { description: 'Languages.', content: json({ type: 'array', items: ref('Language') }) } } },
       },

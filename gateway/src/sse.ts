@@ -77,3 +77,30 @@ export async function streamEvents(
   pending = undefined;
   for (const event of buffered) onLive(event);
 }
+
+/**
+ * Streams the status changes of every evaluation of one owner, live only (no replay: a client
+ * reads the list first, then follows). Each event is `status` with `{id, status, outcome?}`.
+ */
+export async function streamOwnerEvents(ctx: Context, owner: string, bus: EventBus): Promise<void> {
+  const out = new PassThrough();
+  let closed = false;
+  ctx.set({ 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no' });
+  ctx.status = 200;
+  ctx.body = out;
+  const follow = bus.followOwner(owner, (event) => {
+    if (closed || event.type !== 'status') return;
+    const { status, outcome } = event.data as { status: Status; outcome?: string };
+    out.write(`event: status\ndata: ${JSON.stringify({ id: event.evaluationId, status, ...(outcome ? { outcome } : {}) })}\n\n`);
+  });
+  const keepalive = setInterval(() => !closed && out.write(': keepalive\n\n'), KEEPALIVE_MS);
+  ctx.req.on('close', () => {
+    closed = true;
+    clearInterval(keepalive);
+    void follow.then((f) => f[Symbol.asyncDispose]());
+    out.end();
+  });
+  await follow;
+  // An opening comment lets a client know the subscription is live before the first event.
+  out.write(': following\n\n');
+}

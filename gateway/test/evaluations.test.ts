@@ -98,6 +98,31 @@ describe('evaluations through the HTTP API (python in Docker, javascript and WAS
     assert.deepEqual(replay.map((e) => e.event), events.map((e) => e.event));
   });
 
+  it('follows every status change of the caller on /v1/events', async () => {
+    const ac = new AbortController();
+    const res = await fetch(`${p.url}/v1/events`, { signal: ac.signal });
+    assert.equal(res.status, 200);
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    const readUntil = async (done: () => boolean) => {
+      while (!done()) {
+        const { value, done: end } = await reader.read();
+        if (end) throw new Error(`stream ended: ${text}`);
+        text += decoder.decode(value, { stream: true });
+      }
+    };
+    await readUntil(() => text.includes(': following'));
+    const submit = await p.request('POST', '/v1/evaluations', { language: 'javascript', code: 'console.log(1)' });
+    const id = submit.json.id as string;
+    await readUntil(() => parseSse(text).some((e) => e.data.id === id && e.data.status === 'completed'));
+    ac.abort();
+    const mine = parseSse(text).filter((e) => e.data.id === id);
+    assert.deepEqual(mine.map((e) => e.data.status), ['queued', 'running', 'completed']);
+    assert.equal(mine.at(-1)!.data.outcome, 'success');
+    assert.ok(mine.every((e) => e.event === 'status'));
+  });
+
   it('cancels a running evaluation promptly; cancelling again is a no-op', async () => {
     const submit = await p.request('POST', '/v1/evaluations', { language: 'python', code: 'import time\nprint("started", flush=True)\ntime.sleep(30)' });
     const id = submit.json.id;

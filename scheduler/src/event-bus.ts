@@ -23,11 +23,28 @@ export class EventBus {
   }
 
   /**
+   * Publishes a status change to the evaluation's watchers and to its owner's live feed (output
+   * goes to the evaluation's channel only: a list needs statuses, not every chunk).
+   */
+  async publishStatus(event: EvaluationEvent, owner: string): Promise<void> {
+    const message = JSON.stringify(event);
+    await this.redis.multi().publish(this.keys.events(event.evaluationId), message).publish(this.keys.ownerEvents(owner), message).exec();
+  }
+
+  /**
    * Follows one evaluation's events. Subscribe before reading storage, then drop anything with a
    * seq already replayed. Dispose to stop following.
    */
   async follow(evaluationId: string, listener: Listener): Promise<AsyncDisposable> {
-    const channel = this.keys.events(evaluationId);
+    return this.subscribe(this.keys.events(evaluationId), listener);
+  }
+
+  /** Follows every status change of one owner's evaluations. Dispose to stop following. */
+  async followOwner(owner: string, listener: Listener): Promise<AsyncDisposable> {
+    return this.subscribe(this.keys.ownerEvents(owner), listener);
+  }
+
+  private async subscribe(channel: string, listener: Listener): Promise<AsyncDisposable> {
     const sub = this.connection();
     let set = this.listeners.get(channel);
     if (!set) {

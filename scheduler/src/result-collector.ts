@@ -98,7 +98,7 @@ export class ResultCollector {
         const t = await this.evaluations.transition(id, report.status);
         if (!t) return;
         if (report.sandboxStartMs !== undefined) sandboxStart.observe({ runtime: t.evaluation.runtime }, report.sandboxStartMs / 1000);
-        await this.bus.publish(t.event);
+        await this.bus.publishStatus(t.event, t.evaluation.owner);
         return;
       }
       case 'output': {
@@ -127,7 +127,7 @@ export class ResultCollector {
         observeFinished(t.evaluation);
         const kind = KILL_KINDS[r.outcome];
         if (kind) limitKills.inc({ kind });
-        await this.bus.publish(t.event);
+        await this.bus.publishStatus(t.event, t.evaluation.owner);
         return;
       }
       case 'fault': {
@@ -138,7 +138,7 @@ export class ResultCollector {
         if (!report.retrying) {
           evaluationsFinished.inc({ language: t.evaluation.language, runtime: t.evaluation.runtime, status: 'failed', outcome: 'none' });
         }
-        await this.bus.publish(t.event);
+        await this.bus.publishStatus(t.event, t.evaluation.owner);
         return;
       }
     }

@@ -14,6 +14,8 @@ export function redisKeys(prefix: string) {
     reportsGroup: 'scheduler',
     /** Pub/sub channel of persisted events of one evaluation (status, stdout, stderr). */
     events: (evaluationId: string) => `${prefix}:events:${evaluationId}`,
+    /** Pub/sub channel of one owner's status changes (every evaluation of theirs), for live lists. */
+    ownerEvents: (owner: string) => `${prefix}:owner-events:${owner}`,
     /** Pub/sub channel on which evaluation ids to cancel are announced to agents. */
     cancelChannel: `${prefix}:cancel`,
     /** Marks a cancelled evaluation so an agent that picks it up late skips it. */
