@@ -165,8 +165,10 @@ describe('status site', () => {
     await page.getByRole('heading', { name: 'Agents' }).waitFor();
     // Strings, not functions: the tests are type-checked without the DOM library.
     await page.evaluate('window.stillHere = true');
+    await waitUntil(() => streams.includes('/v1/events'));
     const e = await p.run({ language: 'javascript', code: 'console.log("from the API")' });
-    await page.locator(`tr[data-id="${e.id}"] .status-completed`).waitFor({ timeout: 10_000 });
+    // Well under the list's 10 s backup poll: the row arrives through the /v1/events feed.
+    await page.locator(`tr[data-id="${e.id}"] .status-completed`).waitFor({ timeout: 5_000 });
     assert.equal(await page.evaluate('window.stillHere'), true);
     assert.notEqual(await page.getByTestId('agents').textContent(), '0');
     await screenshot(page, 'home-desktop');
@@ -220,3 +222,11 @@ describe('status site', () => {
     assertQuiet(watch);
   });
 });
+
+async function waitUntil(check: () => boolean, ms = 10_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

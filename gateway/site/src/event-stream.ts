@@ -65,6 +65,40 @@ export function followEvaluation(id: string, on: EvaluationEvents): () => void {
   return () => abort.abort();
 }
 
+/**
+ * Follows `GET /v1/events` (status changes of every evaluation of the signed-in owner) and calls
+ * `onChange` for each, debounced so a burst costs one refresh. The feed has no replay, so
+ * `onChange` is also called after every (re)connection to catch up. Returns a function that stops.
+ */
+export function followStatusChanges(onChange: () => void, debounceMs = 200): () => void {
+  const abort = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const changed = () => {
+    clearTimeout(timer);
+    timer = setTimeout(onChange, debounceMs);
+  };
+  void (async () => {
+    for (let attempt = 0; !abort.signal.aborted; attempt++) {
+      try {
+        const res = await fetch('/v1/events', { headers: apiHeaders('text/event-stream'), signal: abort.signal });
+        if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
+        changed();
+        for await (const message of readSse(res.body)) {
+          attempt = 0;
+          if (message.event === 'status') changed();
+        }
+      } catch {
+        if (abort.signal.aborted) return;
+      }
+      await sleep(Math.min(500 * 2 ** attempt, MAX_BACKOFF_MS), abort.signal);
+    }
+  })();
+  return () => {
+    clearTimeout(timer);
+    abort.abort();
+  };
+}
+
 /** Parses a text/event-stream body into messages (comments and keepalives are skipped). */
 export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator<SseMessage> {
   const reader = body.getReader();

@@ -20,10 +20,17 @@ export function usePoll<T>(load: () => Promise<T>, ms: number, deps: unknown[] =
     let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let running = false;
+    // A refresh asked for while a load is in flight runs right after it: its data may be newer.
+    let again = false;
     const run = async () => {
       clearTimeout(timer);
-      if (stopped || running) return;
+      if (stopped) return;
+      if (running) {
+        again = true;
+        return;
+      }
       running = true;
+      again = false;
       try {
         const value = await load();
         if (!stopped) (setData(value), setError(undefined));
@@ -32,7 +39,9 @@ export function usePoll<T>(load: () => Promise<T>, ms: number, deps: unknown[] =
       } finally {
         running = false;
       }
-      if (!stopped && document.visibilityState === 'visible') timer = setTimeout(run, ms);
+      if (stopped) return;
+      if (again) void run();
+      else if (document.visibilityState === 'visible') timer = setTimeout(run, ms);
     };
     const onVisibility = () => document.visibilityState === 'visible' && void run();
     tick.current = () => void run();

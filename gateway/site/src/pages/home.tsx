@@ -5,14 +5,22 @@ import { ago } from '../explain';
 import { Link } from '../router';
 import { useThroughput } from '../throughput';
 import { usePoll } from '../use-poll';
+import { followStatusChanges } from '../event-stream';
+import { useEffect } from 'preact/hooks';
 import { PollStatus } from '../components/poll-status';
 
-const POLL_MS = 2000;
+/** Queue depth and agents have no event feed: they are polled. */
+const QUEUE_POLL_MS = 2000;
+/** Recent evaluations follow the SSE status feed; the slow poll only backs it up. */
+const LIST_POLL_MS = 10_000;
 
 /** Queue depth per lane, agents, running now, throughput and recent evaluations, live. */
 export function HomePage() {
-  const queue = usePoll(api.queue, POLL_MS);
-  const recent = usePoll(() => api.list({ limit: 20 }), POLL_MS);
+  const queue = usePoll(api.queue, QUEUE_POLL_MS);
+  const recent = usePoll(() => api.list({ limit: 20 }), LIST_POLL_MS);
+  const { refresh: refreshRecent } = recent;
+  const { refresh: refreshQueue } = queue;
+  useEffect(() => followStatusChanges(() => (refreshRecent(), refreshQueue())), [refreshRecent, refreshQueue]);
   const now = Date.now();
   const throughput = useThroughput(recent.data?.items, now);
   const lanes = queue.data?.lanes ?? [];
