@@ -188,7 +188,12 @@ describe('status site', () => {
     await page.getByLabel('Language').selectOption('javascript');
     await page.waitForURL(/language=javascript/);
     const rows = page.locator('tbody tr');
-    await page.getByText('25 shown').waitFor();
+    // The unfiltered page may also read "25 shown" before the filtered load replaces it: wait for
+    // the filtered rows themselves.
+    await waitUntilAsync(async () => {
+      const languages = await page.locator('tbody tr td:nth-child(2)').allTextContents();
+      return languages.length === 25 && languages.every((l) => l === 'javascript') && (await page.getByText('25 shown').count()) === 1;
+    });
     assert.equal(await rows.count(), 25);
     await page.getByRole('button', { name: 'Load older' }).click();
     await page.getByText(/shown, no more/).waitFor();
@@ -226,6 +231,14 @@ describe('status site', () => {
 async function waitUntil(check: () => boolean, ms = 10_000): Promise<void> {
   const until = Date.now() + ms;
   while (!check()) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function waitUntilAsync(check: () => Promise<boolean>, ms = 10_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!(await check())) {
     if (Date.now() > until) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 50));
   }
