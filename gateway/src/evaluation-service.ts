@@ -2,25 +2,14 @@ import type { Logger } from 'pino';
 import type { EvaluationRepository } from '@crucible/storage';
 import {
   isTerminal, LimitExceededError, resolveLimits,
-  type Evaluation, type Limits, type Priority, type RuntimeChoice, type SourceFile,
+  type Evaluation, type Limits, type SourceFile,
 } from '@crucible/storage/domain';
 import { KNOWN_LANGUAGES, type LanguageInfo } from '@crucible/executor-agent/protocol';
 import { taskOf, type EventBus, type TaskQueue } from '@crucible/scheduler';
 import { ApiError, invalidRequest, notFound } from './errors.js';
+import type { SubmitRequest } from './submit-request.js';
 import { EvaluationRequest } from './schemas.js';
 import { validate } from './validation.js';
-
-export interface SubmitRequest {
-  language: string;
-  code?: string;
-  files?: SourceFile[];
-  stdin?: string;
-  args?: string[];
-  limits?: Partial<Limits>;
-  priority?: Priority;
-  runtime?: RuntimeChoice;
-  metadata?: Record<string, unknown>;
-}
 
 export interface ServiceDeps {
   evaluations: EvaluationRepository;

@@ -1,70 +1,28 @@
-// The API's shapes as the site uses them (shared/API.md). Kept by hand: the site must not import
-// server code, and these are a handful of plain records.
+// The API's shapes, taken from the code that produces and validates them. The server-side imports
+// are type-only (erased when bundled); the domain module is pure, so its constants bundle as is.
+import type { presentEvaluation } from '../../src/presenter';
+import type { SubmitRequest } from '../../src/submit-request';
+import type { LanguageInfo } from '@crucible/executor-agent/protocol';
 
-export const STATUSES = ['queued', 'provisioning', 'running', 'completed', 'failed', 'cancelled'] as const;
-export type Status = (typeof STATUSES)[number];
-export type Outcome = 'success' | 'error' | 'timeout' | 'memory_limit' | 'output_limit' | 'killed';
-export type Priority = 'high' | 'normal' | 'low';
+export { STATUSES, isTerminal } from '@crucible/storage/domain';
+export type { Limits, Outcome, Priority, Status } from '@crucible/storage/domain';
 
-export interface Limits {
-  timeoutMs: number;
-  memoryMb: number;
-  cpus: number;
-  pids: number;
-  outputBytes: number;
-}
+/** The API's `Evaluation`, exactly as the gateway presents it. */
+export type Evaluation = ReturnType<typeof presentEvaluation>;
 
-export interface Evaluation {
-  id: string;
-  status: Status;
-  outcome: Outcome | null;
-  language: string;
-  runtime: 'container' | 'wasm';
-  priority: Priority;
-  exitCode: number | null;
-  signal: string | null;
-  stdout: string;
-  stderr: string;
-  stdoutTruncated: boolean;
-  stderrTruncated: boolean;
-  durationMs: number | null;
-  limits: Limits;
-  metadata: Record<string, unknown>;
-  error: string | null;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  attempts: number;
-}
+/** A `POST /v1/evaluations` body. */
+export type EvaluationRequest = SubmitRequest;
 
-export interface SourceFile {
-  name: string;
-  content: string;
-}
-
-export interface EvaluationRequest {
-  language: string;
-  code?: string;
-  files?: SourceFile[];
-  stdin?: string;
-  args?: string[];
-  limits?: Partial<Limits>;
-  priority?: Priority;
-}
+/** One file of a submission, as the editor holds it. */
+export type SourceFile = NonNullable<SubmitRequest['files']>[number];
 
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;
 }
 
-export interface Language {
-  id: string;
-  name: string;
-  version: string;
-  runtime: 'container' | 'wasm';
-  available: boolean;
-  reason?: string;
-}
+/** One entry of `GET /v1/languages`. */
+export type Language = LanguageInfo;
 
 export interface QueueState {
   lanes: { name: string; depth: number; running: number }[];
@@ -72,4 +30,3 @@ export interface QueueState {
   driver: string;
 }
 
-export const isTerminal = (status: Status) => status === 'completed' || status === 'failed' || status === 'cancelled';

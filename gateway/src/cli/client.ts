@@ -1,6 +1,6 @@
 import type { Outcome, Status } from '@crucible/storage/domain';
 import type { LanguageInfo } from '@crucible/executor-agent/protocol';
-import type { SubmitRequest } from '../evaluation-service.js';
+import type { SubmitRequest } from '../submit-request.js';
 import type { presentEvaluation } from '../presenter.js';
 import { CliError } from './errors.js';
 import { SseParser } from './sse.js';
