@@ -9,7 +9,18 @@ import { errorHandler } from './errors.js';
 import { EvaluationService } from './evaluation-service.js';
 import { cachedFor, languageStatus } from './languages.js';
 import { httpMetrics, registerMetrics } from './metrics.js';
-import { fixedOwner, requestId, securityHeaders } from './request-context.js';
+import { cleanUrl, cors, requestId, requestLog, securityHeaders } from './request-context.js';
+import { Accounts } from './auth/accounts.js';
+import { Auditor } from './auth/audit.js';
+import { Authenticator } from './auth/authenticator.js';
+import { authenticate, concurrencyCap, rateLimit } from './auth/middleware.js';
+import { RateLimiter, type RateLimitPolicies } from './auth/rate-limit.js';
+import { gatewayKeys } from './auth/redis-keys.js';
+import type { TokenIssuer } from './auth/tokens.js';
+import { auditRoutes } from './routes/audit.js';
+import { authRoutes } from './routes/auth.js';
+import { keyRoutes } from './routes/keys.js';
+import { userRoutes } from './routes/users.js';
 import { eventRoutes } from './routes/events.js';
 import { evaluationRoutes } from './routes/evaluations.js';
 import { platformRoutes } from './routes/platform.js';
@@ -24,7 +35,14 @@ export interface AppDeps {
   maxWaitSeconds: number;
   maxLimits: Limits;
   defaultLimits: Limits;
-  owner: string;
+  /** Authentication, rate limits and CORS (gateway/SECURITY.md). */
+  security: {
+    redisPrefix: string;
+    tokens: TokenIssuer;
+    rateLimits: RateLimitPolicies;
+    maxActiveEvaluations: number;
+    corsOrigins: readonly string[];
+  };
   /** The built status site; the default is where the build puts it. */
   siteDir?: string;
   /** Reported as crucible_build_info. */
@@ -56,13 +74,29 @@ export function createApp(deps: AppDeps): Koa {
   const evaluations = evaluationRoutes({ service, evaluations: storage.evaluations, bus: scheduler.bus, maxWaitSeconds: deps.maxWaitSeconds });
   const platform = platformRoutes({ storage, redis: deps.redis, scheduler, driver: 'local' });
 
+  const sec = deps.security;
+  const keys = gatewayKeys(sec.redisPrefix);
+  const accounts = new Accounts({ users: storage.users, refreshTokens: storage.refreshTokens, redis: deps.redis, keys, tokens: sec.tokens });
+  const authenticator = new Authenticator({ users: storage.users, redis: deps.redis, keys, tokens: sec.tokens });
+  const limiter = new RateLimiter(deps.redis, sec.rateLimits, keys.rateLimit);
+  const auditor = new Auditor(storage.audit, deps.log);
+
   app.use(httpMetrics());
   app.use(requestId());
+  app.use(requestLog(deps.log));
   app.use(securityHeaders());
   app.use(errorHandler(deps.log));
+  app.use(cors(sec.corsOrigins));
   app.use(staticSite(deps.siteDir));
+  app.use(cleanUrl());
+  // Authenticated before the body is read: an anonymous client cannot make us read or parse anything.
+  app.use(authenticate({ authenticator, auditor, limiter, log: deps.log }));
+  app.use(rateLimit(limiter, deps.log));
   app.use(jsonBody(deps.bodyLimitBytes));
-  app.use(fixedOwner(deps.owner));
+  app.use(concurrencyCap(storage.evaluations, sec.maxActiveEvaluations));
+  for (const router of [authRoutes(accounts, storage.users, limiter), userRoutes(accounts, storage.users), keyRoutes(accounts, storage.users), auditRoutes(storage.audit)]) {
+    app.use(router.routes()).use(router.allowedMethods());
+  }
   app.use(evaluations.routes()).use(evaluations.allowedMethods());
   app.use(platform.routes()).use(platform.allowedMethods());
   const events = eventRoutes(scheduler.bus);

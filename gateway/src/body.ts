@@ -31,8 +31,34 @@ export function jsonBody(limitBytes: number) {
     } catch (err) {
       throw new ApiError(400, 'invalid_json', `request body is not valid JSON: ${(err as Error).message}`);
     }
+    checkShape(ctx.state.body);
     return next();
   };
+}
+
+/** Bounds on any JSON body, before schema validation: how deep it nests and how long an array or object is. */
+export const MAX_DEPTH = 16;
+export const MAX_ITEMS = 1000;
+
+/**
+ * Walks a parsed body once: refuses deep nesting and huge arrays/objects (cheap requests that cost
+ * a lot to validate or store) and NUL characters (PostgreSQL text and jsonb cannot hold them; a
+ * binary file is sent base64). Errors name the offending field.
+ */
+export function checkShape(value: unknown, path = '', depth = 0): void {
+  const field = path || 'body';
+  if (typeof value === 'string') {
+    if (value.includes('\u0000')) throw new ApiError(400, 'invalid_request', `${field} contains a NUL character (send binary content base64)`, [{ field, message: 'contains NUL' }]);
+    return;
+  }
+  if (value === null || typeof value !== 'object') return;
+  if (depth >= MAX_DEPTH) throw new ApiError(400, 'invalid_request', `${field} nests deeper than ${MAX_DEPTH} levels`, [{ field, message: 'too deep' }]);
+  const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value);
+  if (entries.length > MAX_ITEMS) throw new ApiError(400, 'invalid_request', `${field} has more than ${MAX_ITEMS} entries`, [{ field, message: 'too many entries' }]);
+  for (const [key, child] of entries) {
+    if (key.includes('\u0000')) throw new ApiError(400, 'invalid_request', `${field} has a key containing NUL`, [{ field, message: 'key contains NUL' }]);
+    checkShape(child, path ? `${path}.${key}` : key, depth + 1);
+  }
 }
 
 const tooLarge = (limit: number) => new ApiError(413, 'payload_too_large', `request body exceeds ${limit} bytes`);

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { KEY_FORMAT } from './auth/api-keys.js';
+import type { RateLimitPolicies } from './auth/rate-limit.js';
 import { DEFAULT_LIMITS, DEFAULT_MAX_LIMITS, type Limits } from '@crucible/storage/domain';
 
 export interface GatewayConfig {
@@ -16,6 +18,17 @@ export interface GatewayConfig {
   /** `embedded` runs the scheduler in this process (required with PGlite: one process per data folder). */
   scheduler: 'embedded' | 'external';
   logLevel: string;
+  /** CRUCIBLE_ADMIN_KEY: the initial admin's API key, used at first start only. */
+  adminKey: string | undefined;
+  /** CRUCIBLE_JWT_SECRET; unset: generated once and kept in the database (local mode). */
+  jwtSecret: string | undefined;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  rateLimits: RateLimitPolicies;
+  /** Unfinished (queued or running) evaluations one user may have at once. */
+  maxActiveEvaluations: number;
+  /** Origins allowed to call the API from a browser (CORS); empty: CORS is off. */
+  corsOrigins: readonly string[];
   /** This build's version (the gateway package's), for crucible_build_info. */
   version: string;
 }
@@ -47,6 +60,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Gatew
     ) as unknown as Limits),
     scheduler,
     logLevel: env.CRUCIBLE_LOG_LEVEL ?? 'info',
+    adminKey: adminKey(env.CRUCIBLE_ADMIN_KEY),
+    jwtSecret: jwtSecret(env.CRUCIBLE_JWT_SECRET),
+    accessTokenTtlSeconds: int(env.CRUCIBLE_ACCESS_TOKEN_TTL_SECONDS, 900, 'CRUCIBLE_ACCESS_TOKEN_TTL_SECONDS'),
+    refreshTokenTtlSeconds: int(env.CRUCIBLE_REFRESH_TOKEN_TTL_SECONDS, 7 * 24 * 3600, 'CRUCIBLE_REFRESH_TOKEN_TTL_SECONDS'),
+    // Per API key. submit: a burst of 60, then one a second (a batch is one submission); read: a
+    // burst of 600, then 20 a second (a status page polls a few times a second). auth: failed
+    // authentications per client address, 20, then one every 5 s.
+    rateLimits: Object.freeze({
+      submit: bucket(env, 'SUBMIT', 60, 1),
+      read: bucket(env, 'READ', 600, 20),
+      auth: bucket(env, 'AUTH', 20, 0.2),
+    }),
+    maxActiveEvaluations: int(env.CRUCIBLE_MAX_ACTIVE_EVALUATIONS, 1000, 'CRUCIBLE_MAX_ACTIVE_EVALUATIONS'),
+    corsOrigins: Object.freeze((env.CRUCIBLE_CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean)),
     version: packageVersion(),
   });
 }
@@ -63,6 +90,25 @@ function num(value: string | undefined, fallback: number, name: string): number 
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got "${value}"`);
   return n;
+}
+
+function bucket(env: NodeJS.ProcessEnv, name: string, burst: number, perSecond: number) {
+  return Object.freeze({
+    burst: int(env[`CRUCIBLE_RATE_${name}_BURST`], burst, `CRUCIBLE_RATE_${name}_BURST`),
+    perSecond: num(env[`CRUCIBLE_RATE_${name}_PER_SECOND`], perSecond, `CRUCIBLE_RATE_${name}_PER_SECOND`),
+  });
+}
+
+function adminKey(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  if (!KEY_FORMAT.test(value)) throw new Error('CRUCIBLE_ADMIN_KEY must look like an API key: crk_ and 16 to 128 of A-Z a-z 0-9 _ -');
+  return value;
+}
+
+function jwtSecret(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  if (Buffer.byteLength(value) < 32) throw new Error('CRUCIBLE_JWT_SECRET must be at least 32 bytes');
+  return value;
 }
 
 function packageVersion(): string {

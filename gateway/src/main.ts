@@ -5,6 +5,10 @@ import { openStorage } from '@crucible/storage';
 import { AgentRegistry, EventBus, Scheduler, TaskQueue, loadConfig as loadSchedulerConfig } from '@crucible/scheduler';
 import { redisKeys } from '@crucible/executor-agent/protocol';
 import { createApp } from './app.js';
+import { Accounts } from './auth/accounts.js';
+import { ensureInitialAdmin, signingKey } from './auth/bootstrap.js';
+import { gatewayKeys } from './auth/redis-keys.js';
+import { TokenIssuer } from './auth/tokens.js';
 import { loadConfig } from './config.js';
 
 const config = loadConfig();
@@ -29,6 +33,17 @@ async function main(): Promise<void> {
     parts = { queue, bus: new EventBus(redis, keys), agents: new AgentRegistry(redis, keys) };
   }
 
+  const tokens = new TokenIssuer({
+    secret: await signingKey(config.jwtSecret, storage.secrets),
+    accessTtlSeconds: config.accessTokenTtlSeconds,
+    refreshTtlSeconds: config.refreshTokenTtlSeconds,
+  });
+  const accounts = new Accounts({ users: storage.users, refreshTokens: storage.refreshTokens, redis, keys: gatewayKeys(config.redisPrefix), tokens });
+  const admin = await ensureInitialAdmin(storage.users, accounts, config.adminKey);
+  if (admin.created) log.info({ generated: Boolean(admin.generatedKey) }, 'created the initial admin user');
+  // Printed once, to the terminal that started the platform (never to the JSON log).
+  if (admin.generatedKey) process.stdout.write(`Initial admin API key (shown once, keep it): ${admin.generatedKey}\n`);
+
   const app = createApp({
     storage,
     redis,
@@ -38,7 +53,13 @@ async function main(): Promise<void> {
     maxWaitSeconds: config.maxWaitSeconds,
     maxLimits: config.maxLimits,
     defaultLimits: config.defaultLimits,
-    owner: 'local',
+    security: {
+      redisPrefix: config.redisPrefix,
+      tokens,
+      rateLimits: config.rateLimits,
+      maxActiveEvaluations: config.maxActiveEvaluations,
+      corsOrigins: config.corsOrigins,
+    },
     version: config.version,
   });
   const server = app.listen(config.port, config.host, () => {

@@ -8,6 +8,20 @@ export const evaluationsAccepted = new Counter({
   labelNames: ['language', 'runtime'] as const,
 });
 
+/** Refused credentials by reason (a small fixed set: auth/principal.ts), never by key or user. */
+export const authFailures = new Counter({
+  name: 'crucible_auth_failures_total',
+  help: 'Authentication failures by reason.',
+  labelNames: ['reason'] as const,
+});
+
+/** Requests answered 429, by the budget that ran out (submit, read, auth, concurrency). */
+export const rateLimited = new Counter({
+  name: 'crucible_rate_limited_requests_total',
+  help: 'Requests refused with 429 rate_limited, by budget.',
+  labelNames: ['budget'] as const,
+});
+
 export const httpDuration = new Histogram({
   name: 'crucible_http_request_duration_seconds',
   help: 'HTTP request duration by route, method and status.',

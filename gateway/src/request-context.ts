@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { Context, Next } from 'koa';
+import type { Logger } from 'pino';
+import { ApiError } from './errors.js';
 
 const VALID_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -38,12 +41,62 @@ export function securityHeaders() {
 }
 
 /**
- * Until authentication exists every request acts as one owner; every row already carries it, so
- * auth only has to set `ctx.state.owner` from the credential.
+ * Logs one JSON line per request (pino) with its id, route, status, duration and user, and gives
+ * handlers `ctx.state.log`, a child logger carrying the request id. Never the body, query values
+ * or headers: they may hold keys, tokens or submitted code.
  */
-export function fixedOwner(owner: string) {
+export function requestLog(log: Logger) {
   return async (ctx: Context, next: Next) => {
-    ctx.state.owner = owner;
-    await next();
+    const started = performance.now();
+    ctx.state.log = log.child({ requestId: ctx.state.requestId });
+    try {
+      await next();
+    } finally {
+      const route = (ctx as Context & { _matchedRoute?: string })._matchedRoute;
+      ctx.state.log.info(
+        { method: ctx.method, route: route ? String(route) : undefined, status: ctx.status, ms: Math.round(performance.now() - started), ip: ctx.ip },
+        'request',
+      );
+    }
+  };
+}
+
+/**
+ * CORS is off unless origins are configured: then only those origins get the headers, and
+ * preflights are answered here. Credentials travel in the Authorization header, never cookies.
+ */
+export function cors(origins: readonly string[]) {
+  const allowed = new Set(origins);
+  return async (ctx: Context, next: Next) => {
+    const origin = ctx.get('origin');
+    if (allowed.size === 0 || !origin || !allowed.has(origin)) return next();
+    ctx.set('Access-Control-Allow-Origin', origin);
+    ctx.vary('Origin');
+    ctx.set('Access-Control-Expose-Headers', 'X-Request-Id, RateLimit, RateLimit-Policy, Retry-After, Location');
+    if (ctx.method === 'OPTIONS' && ctx.get('access-control-request-method')) {
+      ctx.set('Access-Control-Allow-Methods', 'GET, POST, DELETE');
+      ctx.set('Access-Control-Allow-Headers', 'Authorization, Content-Type, Idempotency-Key, Last-Event-ID, X-Request-Id');
+      ctx.set('Access-Control-Max-Age', '600');
+      ctx.status = 204;
+      return;
+    }
+    return next();
+  };
+}
+
+/**
+ * Refuses a NUL character or malformed percent-encoding in the path or query: PostgreSQL text
+ * cannot hold NUL, and no valid request needs one.
+ */
+export function cleanUrl() {
+  return async (ctx: Context, next: Next) => {
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(ctx.path) + decodeURIComponent(ctx.querystring.replaceAll('+', ' '));
+    } catch {
+      throw new ApiError(400, 'invalid_request', 'the URL is not valid percent-encoded UTF-8', { field: 'url' });
+    }
+    if (decoded.includes('\u0000')) throw new ApiError(400, 'invalid_request', 'the URL contains a NUL character', { field: 'url' });
+    return next();
   };
 }

@@ -76,7 +76,7 @@ describe('API contract: bad input, platform endpoints', () => {
   it('answers 415 for a non-JSON body and 413 for an oversized one', async () => {
     const form = await p.request('POST', '/v1/evaluations', undefined, {});
     assert.equal(form.status, 400, 'an empty body is invalid');
-    const text = await fetch(`${p.url}/v1/evaluations`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'print(1)' });
+    const text = await fetch(`${p.url}/v1/evaluations`, { method: 'POST', headers: { ...p.auth(), 'content-type': 'text/plain' }, body: 'print(1)' });
     assert.equal(text.status, 415);
     assertErrorBody({ json: await text.json(), text: '' }, 'unsupported_media_type');
     const big = await p.request('POST', '/v1/evaluations', { language: 'python', code: 'x'.repeat(100_000) });

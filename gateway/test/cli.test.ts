@@ -63,7 +63,7 @@ describe('the crucible CLI against a running platform', () => {
     // An empty config folder: a developer's own ~/.config/crucible must not leak into the tests.
     mkdirSync(join(dir, 'config'));
     p = await Platform.start({ env: { CRUCIBLE_AGENTS: '1' } });
-    env = { CRUCIBLE_URL: p.url, XDG_CONFIG_HOME: join(dir, 'config') };
+    env = { CRUCIBLE_URL: p.url, CRUCIBLE_KEY: p.adminKey, XDG_CONFIG_HOME: join(dir, 'config') };
     await p.waitForLanguage('python');
     await p.waitForLanguage('javascript');
   });

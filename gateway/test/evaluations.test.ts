@@ -80,7 +80,7 @@ describe('evaluations through the HTTP API (python in Docker, javascript and WAS
       code: 'import time\nfor i in range(3):\n    print(i, flush=True)\n    time.sleep(0.3)',
     });
     assert.equal(submit.status, 202);
-    const res = await fetch(`${p.url}/v1/evaluations/${submit.json.id}/events`);
+    const res = await fetch(`${p.url}/v1/evaluations/${submit.json.id}/events`, { headers: p.auth() });
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /text\/event-stream/);
     const body = await res.text(); // ends only because the server closes after `done`
@@ -94,13 +94,13 @@ describe('evaluations through the HTTP API (python in Docker, javascript and WAS
     assert.equal(done.event, 'done');
     assert.equal(done.data.outcome, 'success');
     // After completion the same stream replays everything, then closes.
-    const replay = parseSse(await (await fetch(`${p.url}/v1/evaluations/${submit.json.id}/events`)).text());
+    const replay = parseSse(await (await fetch(`${p.url}/v1/evaluations/${submit.json.id}/events`, { headers: p.auth() })).text());
     assert.deepEqual(replay.map((e) => e.event), events.map((e) => e.event));
   });
 
   it('follows every status change of the caller on /v1/events', async () => {
     const ac = new AbortController();
-    const res = await fetch(`${p.url}/v1/events`, { signal: ac.signal });
+    const res = await fetch(`${p.url}/v1/events`, { signal: ac.signal, headers: p.auth() });
     assert.equal(res.status, 200);
     const reader = res.body!.getReader();
     const decoder = new TextDecoder();

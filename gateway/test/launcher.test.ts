@@ -32,12 +32,15 @@ const alive = (pid: number) => {
   }
 };
 
+/** The initial admin key the launched platform is given (first start). */
+const KEY = `crk_launcher_${randomBytes(12).toString('hex')}`;
+
 describe('./crucible up (the launcher, running the built platform)', () => {
   it('starts the platform, serves evaluations, and stops everything it started on SIGTERM', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'crucible-up-'));
     const child = spawn(join(ROOT, 'crucible'), ['up'], {
       cwd: ROOT,
-      env: { ...process.env, CRUCIBLE_PORT: '0', CRUCIBLE_DATA_DIR: dataDir, CRUCIBLE_REDIS_PREFIX: `crucible-up-${randomBytes(3).toString('hex')}`, CRUCIBLE_LOG_LEVEL: 'warn' },
+      env: { ...process.env, CRUCIBLE_PORT: '0', CRUCIBLE_DATA_DIR: dataDir, CRUCIBLE_REDIS_PREFIX: `crucible-up-${randomBytes(3).toString('hex')}`, CRUCIBLE_LOG_LEVEL: 'warn', CRUCIBLE_ADMIN_KEY: KEY },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -58,7 +61,7 @@ describe('./crucible up (the launcher, running the built platform)', () => {
       for (let i = 0; i < 100; i++) {
         const res = await fetch(`${url}/v1/evaluations?wait=30`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}` },
           body: JSON.stringify({ language: 'javascript', code: 'console.log(6*7)' }),
         });
         evaluation = await res.json();

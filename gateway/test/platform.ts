@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 
 const MAIN = resolve(import.meta.dirname, '../src/main.ts');
@@ -16,6 +16,19 @@ export interface PlatformOptions {
 }
 
 /**
+ * Budgets so high that suites submitting thousands of evaluations are never throttled; the rate
+ * limit tests set their own.
+ */
+const UNTHROTTLED: Record<string, string> = Object.fromEntries(
+  ['SUBMIT', 'READ', 'AUTH'].flatMap((b) => [[`CRUCIBLE_RATE_${b}_BURST`, '1000000'], [`CRUCIBLE_RATE_${b}_PER_SECOND`, '100000']]),
+);
+
+/** The initial admin key of a platform: derived from its data folder, so a restart on the same data keeps it. */
+export function adminKeyFor(dataDir: string): string {
+  return `crk_test_${createHash('sha256').update(dataDir).digest('hex').slice(0, 32)}`;
+}
+
+/**
  * A whole platform (gateway + embedded scheduler + agent processes) started exactly as
  * `./crucible up` starts it, from source, on a free port with its own Redis prefix and data folder.
  */
@@ -23,16 +36,20 @@ export class Platform implements AsyncDisposable {
   readonly url: string;
   readonly dataDir: string;
   readonly prefix: string;
+  /** The admin API key (CRUCIBLE_ADMIN_KEY at first start); `request` sends it unless told otherwise. */
+  readonly adminKey: string;
   private constructor(
     private readonly child: ChildProcess,
     url: string,
     dataDir: string,
     prefix: string,
     private readonly ownsData: boolean,
+    adminKey: string,
   ) {
     this.url = url;
     this.dataDir = dataDir;
     this.prefix = prefix;
+    this.adminKey = adminKey;
   }
 
   static async start(opts: PlatformOptions = {}): Promise<Platform> {
@@ -47,6 +64,8 @@ export class Platform implements AsyncDisposable {
         CRUCIBLE_LOG_LEVEL: process.env.CRUCIBLE_TEST_LOG_LEVEL ?? 'warn',
         CRUCIBLE_AGENTS: '1',
         CRUCIBLE_STALL_INTERVAL_MS: '2000',
+        CRUCIBLE_ADMIN_KEY: adminKeyFor(dataDir),
+        ...UNTHROTTLED,
         ...opts.env,
       },
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -64,7 +83,7 @@ export class Platform implements AsyncDisposable {
       });
       child.once('exit', (code) => reject(new Error(`platform exited with ${code}: ${out}`)));
     });
-    return new Platform(child, url, dataDir, prefix, opts.dataDir === undefined);
+    return new Platform(child, url, dataDir, prefix, opts.dataDir === undefined, opts.env?.CRUCIBLE_ADMIN_KEY ?? adminKeyFor(dataDir));
   }
 
   /** Waits until at least one agent reports `language` available. */
@@ -80,10 +99,21 @@ export class Platform implements AsyncDisposable {
     }
   }
 
+  /** Headers that authenticate as the admin (or as `key`). */
+  auth(key = this.adminKey): Record<string, string> {
+    return { authorization: `Bearer ${key}` };
+  }
+
+  /**
+   * Sends a request as the admin unless `headers.authorization` is given; an empty one sends none.
+   * A string body is sent as is (with a JSON content type unless `headers` names another).
+   */
   async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+    const all: Record<string, string> = { ...this.auth(), ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers };
+    if (all.authorization === '') delete all.authorization;
     const res = await fetch(`${this.url}${path}`, {
       method,
-      headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+      headers: all,
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
     const text = await res.text();

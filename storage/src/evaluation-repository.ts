@@ -244,4 +244,10 @@ export class EvaluationRepository {
     const row = (await this.knex('evaluations').where({ status }).count({ n: '*' }).first()) as { n: string | number } | undefined;
     return Number(row?.n ?? 0);
   }
+
+  /** How many of `owner`'s evaluations are not finished yet (the per-owner concurrency cap). */
+  async countUnfinished(owner: string): Promise<number> {
+    const row = (await this.knex('evaluations').where({ owner }).whereIn('status', UNFINISHED).count({ n: '*' }).first()) as { n: string | number } | undefined;
+    return Number(row?.n ?? 0);
+  }
 }

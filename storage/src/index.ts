@@ -16,4 +16,5 @@ export {
 } from './evaluation-repository.js';
 export type { TransitionPatch } from './evaluation-row.js';
 export { StorageInputError, type StorageInputErrorCode } from './errors.js';
+export * from './auth/index.js';
 export { MIGRATIONS, migrationSource, migrateToLatest, type Migration } from './migrations/index.js';

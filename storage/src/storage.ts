@@ -2,10 +2,16 @@ import type { Knex } from 'knex';
 import { createKnex, type ConnectOptions } from './connect.js';
 import { EvaluationRepository } from './evaluation-repository.js';
 import { migrateToLatest } from './migrations/index.js';
+import { AuditRepository, RefreshTokenRepository, SecretRepository, UserRepository } from './auth/index.js';
 
 /** An open, migrated database and its repositories. Close it (or `await using` it) when done. */
 export interface Storage extends AsyncDisposable {
   evaluations: EvaluationRepository;
+  /** Users and API keys, refresh tokens, the audit log, server secrets (gateway authentication). */
+  users: UserRepository;
+  refreshTokens: RefreshTokenRepository;
+  audit: AuditRepository;
+  secrets: SecretRepository;
   /** The underlying knex, for health checks and tests; repositories are the API. */
   knex: Knex;
   /** Resolves when the database answers a trivial query; rejects otherwise (for /readyz). */
@@ -30,6 +36,10 @@ export async function openStorage(options: ConnectOptions): Promise<Storage> {
   const close = () => (closing ??= knex.destroy());
   return {
     evaluations: new EvaluationRepository(knex),
+    users: new UserRepository(knex),
+    refreshTokens: new RefreshTokenRepository(knex),
+    audit: new AuditRepository(knex),
+    secrets: new SecretRepository(knex),
     knex,
     async ping() {
       await knex.raw('SELECT 1');

@@ -2,6 +2,8 @@ import Router from '@koa/router';
 import type { EvaluationRepository } from '@crucible/storage';
 import { STATUSES } from '@crucible/storage/domain';
 import type { EventBus } from '@crucible/scheduler';
+import { audit } from '../auth/audit.js';
+import { requireRole } from '../auth/middleware.js';
 import { ApiError, errorBody, invalidRequest, notFound } from '../errors.js';
 import type { EvaluationService } from '../evaluation-service.js';
 import { evaluationsAccepted } from '../metrics.js';
@@ -23,7 +25,7 @@ export interface EvaluationRoutesDeps {
 export function evaluationRoutes({ service, evaluations, bus, maxWaitSeconds }: EvaluationRoutesDeps): Router {
   const router = new Router({ prefix: '/v1/evaluations' });
 
-  router.post('/', async (ctx) => {
+  router.post('/', requireRole('admin', 'researcher'), async (ctx) => {
     const wait = parseWait(ctx.query.wait, maxWaitSeconds);
     let evaluation = await service.submit(ctx.state.owner, ctx.state.body, ctx.state.requestId);
     evaluationsAccepted.inc({ language: evaluation.language, runtime: evaluation.runtime });
@@ -34,7 +36,7 @@ export function evaluationRoutes({ service, evaluations, bus, maxWaitSeconds }: 
     ctx.body = presentEvaluation(evaluation);
   });
 
-  router.post('/batch', async (ctx) => {
+  router.post('/batch', requireRole('admin', 'researcher'), async (ctx) => {
     const { evaluations: items } = validate<{ evaluations: unknown[] }>(BatchRequest, ctx.state.body);
     const results = [];
     // Sequential on purpose: keeps input order in storage and does not flood the database.
@@ -79,8 +81,10 @@ export function evaluationRoutes({ service, evaluations, bus, maxWaitSeconds }: 
     ctx.body = presentEvaluation(await service.get(ctx.state.owner, checkId(ctx.params.id)));
   });
 
-  router.post('/:id/cancel', async (ctx) => {
-    ctx.body = presentEvaluation(await service.cancel(ctx.state.owner, checkId(ctx.params.id)));
+  router.post('/:id/cancel', requireRole('admin', 'researcher'), async (ctx) => {
+    const evaluation = await service.cancel(ctx.state.owner, checkId(ctx.params.id));
+    await audit(ctx, { action: 'evaluation.cancel', target: evaluation.id, outcome: 'success', details: { status: evaluation.status } });
+    ctx.body = presentEvaluation(evaluation);
   });
 
   router.get('/:id/events', async (ctx) => {
