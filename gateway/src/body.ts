@@ -48,7 +48,7 @@ export const MAX_ITEMS = 1000;
 export function checkShape(value: unknown, path = '', depth = 0): void {
   const field = path || 'body';
   if (typeof value === 'string') {
-    if (value.includes('\u0000')) throw new ApiError(400, 'invalid_request', `${field} contains a NUL character (send binary content base64)`, [{ field, message: 'contains NUL' }]);
+    checkText(value, field);
     return;
   }
   if (value === null || typeof value !== 'object') return;
@@ -56,9 +56,17 @@ export function checkShape(value: unknown, path = '', depth = 0): void {
   const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value);
   if (entries.length > MAX_ITEMS) throw new ApiError(400, 'invalid_request', `${field} has more than ${MAX_ITEMS} entries`, [{ field, message: 'too many entries' }]);
   for (const [key, child] of entries) {
-    if (key.includes('\u0000')) throw new ApiError(400, 'invalid_request', `${field} has a key containing NUL`, [{ field, message: 'key contains NUL' }]);
+    checkText(key, `${field} (a key)`);
     checkShape(child, path ? `${path}.${key}` : key, depth + 1);
   }
+}
+
+/** A lone UTF-16 surrogate (JSON allows `"\ud800"`) is not text: PostgreSQL's jsonb refuses it. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+function checkText(text: string, field: string): void {
+  if (text.includes('\u0000')) throw new ApiError(400, 'invalid_request', `${field} contains a NUL character (send binary content base64)`, [{ field, message: 'contains NUL' }]);
+  if (LONE_SURROGATE.test(text)) throw new ApiError(400, 'invalid_request', `${field} is not valid Unicode (a lone surrogate)`, [{ field, message: 'lone surrogate' }]);
 }
 
 const tooLarge = (limit: number) => new ApiError(413, 'payload_too_large', `request body exceeds ${limit} bytes`);
