@@ -27,6 +27,10 @@ describe('status site: output is rendered as text, never as HTML', () => {
     await p.waitForLanguage('javascript');
     browser = await launchBrowser();
     ({ page, watch } = await openPage(browser));
+    await page.goto(`${p.url}/sign-in`);
+    await page.getByLabel('API key').fill(p.adminKey);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${p.url}/`);
   });
   after(async () => {
     await browser?.close();

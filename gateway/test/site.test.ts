@@ -20,7 +20,7 @@ describe('status site', () => {
 
   before(async () => {
     ensureSiteBuilt();
-    p = await Platform.start();
+    p = await Platform.start({ env: { CRUCIBLE_ADMIN_KEY: KEY } });
     await Promise.all([p.waitForLanguage('python'), p.waitForLanguage('javascript')]);
     browser = await launchBrowser();
     ({ page, watch } = await openPage(browser));
@@ -54,23 +54,34 @@ describe('status site', () => {
     const api = await fetch(`${p.url}/v1/queue`);
     assert.equal(api.headers.get('content-security-policy'), "default-src 'none'; frame-ancestors 'none'");
     for (const path of ['/nothing-here', '/assets/../package.json', '/assets/%2e%2e/package.json', '/.source-hash']) {
-      const res = await fetch(p.url + path);
+      // Signed in, so the answer is about the path (anonymous requests outside the site get 401).
+      const res = await fetch(p.url + path, { headers: p.auth() });
       assert.equal(res.status, 404, path);
       assert.equal(res.headers.get('content-security-policy'), "default-src 'none'; frame-ancestors 'none'");
     }
   });
 
-  it('signs in with an API key that every request then carries', async () => {
+  it('refuses a wrong key at sign-in', async () => {
+    await page.goto(`${p.url}/sign-in`);
+    await page.getByLabel('API key').fill('crk_wrong_key_000000000000');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'invalid' }).waitFor();
+    assert.equal(new URL(page.url()).pathname, '/sign-in');
+  });
+
+  it('signs in by exchanging the API key for tokens that every request then carries', async () => {
     await page.goto(`${p.url}/sign-in`);
     await page.getByLabel('API key').fill(KEY);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(`${p.url}/`);
-    await page.getByText('crk_site…').waitFor();
+    await page.getByText('crk_site_tes…').waitFor();
+    // The key is exchanged, not kept: the tab holds only tokens.
+    assert.doesNotMatch(await page.evaluate('JSON.stringify(sessionStorage)'), new RegExp(KEY));
     sent.length = 0;
     await page.getByRole('heading', { name: 'Recent evaluations' }).waitFor();
     await page.waitForTimeout(2500); // one more poll
     assert.ok(sent.length >= 2);
-    assert.ok(sent.every((h) => h === `Bearer ${KEY}`), `every request carries the key: ${sent}`);
+    assert.ok(sent.every((h) => /^Bearer eyJ[\w-]+\.[\w-]+\.[\w-]+$/.test(h ?? '')), `every request carries the access token: ${sent}`);
   });
 
   it('submits python with Ctrl+Enter and streams its output as it is printed', async () => {
@@ -91,7 +102,7 @@ describe('status site', () => {
     assert.equal(await stdout.textContent(), 'first line\nsecond line\n');
     assert.match((await page.getByTestId('exit').textContent())!, /Exited normally/);
     assert.deepEqual(await page.locator('.timeline .step-name').allTextContents(), ['queued', 'provisioning', 'running', 'completed']);
-    assert.ok(sent.every((h) => h === `Bearer ${KEY}`), 'the event stream carries the key too');
+    assert.ok(sent.every((h) => /^Bearer eyJ/.test(h ?? '')), 'the event stream carries the access token too');
     await screenshot(page, 'evaluation-python');
     // After `done` the server closes the stream; the page must not reconnect and replay it.
     await page.waitForTimeout(2000);
@@ -219,12 +230,37 @@ describe('status site', () => {
     assert.equal(await page.getByRole('button', { name: 'Re-run', exact: true }).isDisabled(), true, 'the API does not return code');
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(/\/sign-in$/);
-    assert.equal(await page.evaluate("sessionStorage.getItem('crucible.apiKey')"), null);
+    assert.equal(await page.evaluate("sessionStorage.getItem('crucible.session')"), null);
     await page.setViewportSize(PHONE);
     await page.goto(`${p.url}/submit`);
     await page.locator('#code').waitFor();
     await screenshot(page, 'submit-narrow');
     assertQuiet(watch);
+  });
+});
+
+describe('status site: a session ends when its key is revoked', () => {
+  let p: Platform;
+  let browser: Browser;
+  after(async () => {
+    await browser?.close();
+    await p?.[Symbol.asyncDispose]();
+  });
+
+  it('sends the user to sign in once the API answers 401', async () => {
+    ensureSiteBuilt();
+    p = await Platform.start({ env: { CRUCIBLE_AGENTS: '0' } });
+    browser = await launchBrowser();
+    const { page } = await openPage(browser);
+    const user = (await p.request('POST', '/v1/users', { name: 'site', role: 'researcher' })).json;
+    const key = (await p.request('POST', `/v1/users/${user.id}/keys`)).json;
+    await page.goto(`${p.url}/sign-in`);
+    await page.getByLabel('API key').fill(key.key);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${p.url}/`);
+    assert.equal((await p.request('DELETE', `/v1/keys/${key.id}`)).status, 204);
+    await page.goto(`${p.url}/history`);
+    await page.waitForURL(/\/sign-in\?next=%2Fhistory$/);
   });
 });
 

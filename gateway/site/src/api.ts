@@ -20,8 +20,8 @@ export function whenUnauthenticated(handler: () => void): void {
 }
 
 /** Headers every request carries: the credential, and what we accept. */
-export function apiHeaders(accept = 'application/json'): Record<string, string> {
-  const auth = authorization();
+export async function apiHeaders(accept = 'application/json'): Promise<Record<string, string>> {
+  const auth = await authorization();
   return auth ? { accept, authorization: auth } : { accept };
 }
 
@@ -33,7 +33,7 @@ export async function errorFrom(res: Response): Promise<ApiError> {
 }
 
 async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers = apiHeaders();
+  const headers = await apiHeaders();
   if (body !== undefined) headers['content-type'] = 'application/json';
   let res: Response;
   try {

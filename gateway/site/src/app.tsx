@@ -51,7 +51,7 @@ export function App() {
         <div class="session">
           {session.signedIn ? (
             <>
-              <span class="muted" title="The API key of this tab">Key <span class="mono">{session.keyHint}</span></span>
+              <span class="muted" title="The API key this tab signed in with">Key <span class="mono">{session.keyHint}</span></span>
               <button type="button" class="small" onClick={() => (signOut(), navigate('/sign-in'))}>Sign out</button>
             </>
           ) : (

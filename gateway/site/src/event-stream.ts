@@ -45,7 +45,7 @@ export function followEvaluation(id: string, on: EvaluationEvents): () => void {
   void (async () => {
     for (let attempt = 0; !finished && !abort.signal.aborted; attempt++) {
       try {
-        const headers = apiHeaders('text/event-stream');
+        const headers = await apiHeaders('text/event-stream');
         if (lastEventId) headers['last-event-id'] = lastEventId;
         const res = await fetch(`/v1/evaluations/${encodeURIComponent(id)}/events`, { headers, signal: abort.signal });
         if (res.status >= 400 && res.status < 500) return on.failed(await errorFrom(res));
@@ -80,7 +80,7 @@ export function followStatusChanges(onChange: () => void, debounceMs = 200): () 
   void (async () => {
     for (let attempt = 0; !abort.signal.aborted; attempt++) {
       try {
-        const res = await fetch('/v1/events', { headers: apiHeaders('text/event-stream'), signal: abort.signal });
+        const res = await fetch('/v1/events', { headers: await apiHeaders('text/event-stream'), signal: abort.signal });
         if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
         changed();
         for await (const message of readSse(res.body)) {

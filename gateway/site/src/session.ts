@@ -1,26 +1,93 @@
 import { useEffect, useState } from 'preact/hooks';
 
-// The API key lives in sessionStorage: it survives reloads of this tab and dies with it, and no
-// other tab or later visit sees it.
-const STORAGE_KEY = 'crucible.apiKey';
+/**
+ * The tab's session: the API key is exchanged once for a short-lived JWT access token and a refresh
+ * token (POST /v1/auth/token); the key itself is never kept. Tokens live in sessionStorage: they
+ * survive reloads of this tab and die with it; no other tab or later visit sees them.
+ */
+const STORAGE_KEY = 'crucible.session';
+/** Refresh this long before the access token expires, so no request goes out with a dying one. */
+const EARLY_MS = 30_000;
 const listeners = new Set<() => void>();
 
+interface Session {
+  accessToken: string;
+  refreshToken: string;
+  /** ms since the epoch. */
+  expiresAt: number;
+  /** The key's first characters, to show which key signed in. */
+  keyHint: string;
+}
+
+interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+}
+
+function load(): Session | undefined {
+  try {
+    const raw = sessionStorage.getItem(STORAGE_KEY);
+    return raw ? (JSON.parse(raw) as Session) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function save(pair: TokenPair, keyHint: string): void {
+  const session: Session = { accessToken: pair.accessToken, refreshToken: pair.refreshToken, expiresAt: Date.now() + pair.expiresIn * 1000, keyHint };
+  sessionStorage.setItem(STORAGE_KEY, JSON.stringify(session));
+}
+
+let refreshing: Promise<Session | undefined> | undefined;
+
 /**
- * The `Authorization` header value for every API request, or none when signed out.
- * This is the one place that decides the credential: once `POST /v1/auth/token` exists, `signIn`
- * stores the access token it returns and this hands that out (refreshing it when it expires).
+ * Spends the refresh token for a new pair. One refresh at a time: a refresh token works once, and
+ * two concurrent spends would look like a replay and revoke the session.
  */
-export function authorization(): string | undefined {
-  const key = sessionStorage.getItem(STORAGE_KEY);
-  return key ? `Bearer ${key}` : undefined;
+function refresh(session: Session): Promise<Session | undefined> {
+  refreshing ??= (async () => {
+    try {
+      const res = await fetch('/v1/auth/refresh', {
+        method: 'POST',
+        headers: { accept: 'application/json', 'content-type': 'application/json' },
+        body: JSON.stringify({ refreshToken: session.refreshToken }),
+      });
+      if (!res.ok) {
+        // Refused (expired, revoked, reused): signed out; the next 401 sends the user to sign in.
+        if (res.status === 401 || res.status === 400) signOut();
+        return undefined;
+      }
+      save((await res.json()) as TokenPair, session.keyHint);
+      return load();
+    } catch {
+      return undefined;
+    } finally {
+      refreshing = undefined;
+    }
+  })();
+  return refreshing;
 }
 
 /**
- * Keeps `key` for this tab; `verify` makes one authenticated request so a rejected key fails here
- * (it cannot yet: the API is open, so any key works).
+ * The `Authorization` header value for every API request, or none when signed out. The one place
+ * that decides the credential: it hands out the access token, refreshing it when it is about to expire.
  */
+export async function authorization(): Promise<string | undefined> {
+  let session = load();
+  if (!session) return undefined;
+  if (session.expiresAt - Date.now() < EARLY_MS) session = (await refresh(session)) ?? load();
+  return session ? `Bearer ${session.accessToken}` : undefined;
+}
+
+/** Exchanges `key` for tokens, then `verify` makes one authenticated request. The key is not kept. */
 export async function signIn(key: string, verify: () => Promise<unknown>): Promise<void> {
-  sessionStorage.setItem(STORAGE_KEY, key);
+  const res = await fetch('/v1/auth/token', { method: 'POST', headers: { accept: 'application/json', authorization: `Bearer ${key}` } });
+  if (!res.ok) {
+    const body = (await res.json().catch(() => undefined)) as { error?: { message?: string } } | undefined;
+    throw new Error(body?.error?.message ?? `sign-in failed (HTTP ${res.status})`);
+  }
+  save((await res.json()) as TokenPair, key.slice(0, 12));
   try {
     await verify();
   } catch (err) {
@@ -35,7 +102,7 @@ export function signOut(): void {
   notify();
 }
 
-/** The signed-in key shortened for display (a prefix is enough to tell keys apart). */
+/** Whether this tab is signed in, and the key's prefix for display (a prefix is enough to tell keys apart). */
 export function useSession(): { signedIn: boolean; keyHint: string } {
   const [, rerender] = useState(0);
   useEffect(() => {
@@ -43,8 +110,8 @@ export function useSession(): { signedIn: boolean; keyHint: string } {
     listeners.add(listener);
     return () => void listeners.delete(listener);
   }, []);
-  const key = sessionStorage.getItem(STORAGE_KEY) ?? '';
-  return { signedIn: key !== '', keyHint: key.length > 10 ? `${key.slice(0, 8)}…` : key };
+  const session = load();
+  return { signedIn: session !== undefined, keyHint: session ? `${session.keyHint}…` : '' };
 }
 
 function notify(): void {

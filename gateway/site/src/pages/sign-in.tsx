@@ -3,7 +3,7 @@ import { api } from '../api';
 import { navigate } from '../router';
 import { signIn } from '../session';
 
-/** Takes an API key for this tab. Until the API has authentication any key (or none) works. */
+/** Exchanges an API key for this tab's session tokens (the key itself is not kept). */
 export function SignInPage({ next }: { next?: string }) {
   const [key, setKey] = useState('');
   const [error, setError] = useState('');
@@ -30,7 +30,7 @@ export function SignInPage({ next }: { next?: string }) {
         <div class="field">
           <label for="api-key">API key</label>
           <input id="api-key" type="password" autocomplete="current-password" class="mono" required value={key} placeholder="crk_…" onInput={(e) => setKey((e.currentTarget as HTMLInputElement).value)} aria-describedby="api-key-hint" />
-          <p id="api-key-hint" class="hint">Kept only in this tab (session storage) and sent with every request. The API does not check keys yet.</p>
+          <p id="api-key-hint" class="hint">Exchanged for short-lived tokens kept only in this tab (session storage); the key itself is not stored.</p>
         </div>
         {error && <p class="notice error" role="alert">{error}</p>}
         <button type="submit" class="primary" disabled={busy}>Sign in</button>
