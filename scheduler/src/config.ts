@@ -14,6 +14,8 @@ export interface SchedulerConfig {
   reconcileGraceMs: number;
   shutdownGraceMs: number;
   consumerName: string;
+  /** Agents' own Redis URL (their ACL user, gateway/SECURITY.md); REDIS_URL when unset. Passed through to agents only. */
+  agentRedisUrl: string;
   /** Passed through to agents only. */
   agentPath: string;
   dockerHost: string;
@@ -37,6 +39,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Sched
     reconcileGraceMs: int(env.CRUCIBLE_RECONCILE_GRACE_MS, 60_000, 0, 'CRUCIBLE_RECONCILE_GRACE_MS'),
     shutdownGraceMs: int(env.CRUCIBLE_SHUTDOWN_GRACE_MS, 10_000, 0, 'CRUCIBLE_SHUTDOWN_GRACE_MS'),
     consumerName: env.CRUCIBLE_SCHEDULER_ID ?? `${hostname()}-${process.pid}`,
+    agentRedisUrl: env.CRUCIBLE_AGENT_REDIS_URL || (env.REDIS_URL ?? 'redis://127.0.0.1:6379'),
     agentPath: env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
     dockerHost: env.DOCKER_HOST ?? '',
     containerRuntime: env.CRUCIBLE_CONTAINER_RUNTIME ?? 'runc',

@@ -78,7 +78,7 @@ export class Scheduler {
 function agentEnv(config: SchedulerConfig): Record<string, string> {
   const env: Record<string, string> = {
     PATH: config.agentPath,
-    REDIS_URL: config.redisUrl,
+    REDIS_URL: config.agentRedisUrl,
     CRUCIBLE_REDIS_PREFIX: config.redisPrefix,
     CRUCIBLE_AGENT_CONCURRENCY: String(config.agentConcurrency),
     CRUCIBLE_CONTAINER_RUNTIME: config.containerRuntime,

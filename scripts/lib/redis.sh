@@ -21,6 +21,19 @@ ensure_redis() {
   wait_for "tcp_open 127.0.0.1 6379" 10 || die "redis-server did not start (see .crucible/logs/redis.log)"
 }
 
+# Service-to-service least privilege (gateway/SECURITY.md): the gateway/scheduler and the agents
+# each connect with their own Redis ACL user. Done when the launcher runs its own redis-server, or
+# when CRUCIBLE_REDIS_ACL=on (then REDIS_URL must name a user that may run ACL SETUSER). Needs the build.
+ensure_redis_acl() {
+  local mode=${CRUCIBLE_REDIS_ACL:-auto}
+  [ "$mode" = off ] && return 0
+  [ "$mode" = auto ] && [ -z "$STARTED_REDIS_PID" ] && return 0
+  say "creating the Redis ACL users of the gateway and the agents"
+  local assignments
+  assignments=$(node gateway/dist/admin/main.js redis-acl) || die "could not set up Redis ACL users (CRUCIBLE_REDIS_ACL=off skips this)"
+  eval "export $(printf '%s' "$assignments" | tr '\n' ' ')"
+}
+
 stop_redis() {
   [ -n "$STARTED_REDIS_PID" ] && kill "$STARTED_REDIS_PID" 2>/dev/null
   STARTED_REDIS_PID=""

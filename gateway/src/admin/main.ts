@@ -6,18 +6,23 @@
  * single-process) and Redis for revocation markers. Output is JSON on stdout; each action is audited
  * with the actor `operator`.
  */
+import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { ROLES, openStorage, type Role } from '@crucible/storage';
 import { Accounts } from '../auth/accounts.js';
 import { gatewayKeys } from '../auth/redis-keys.js';
 import { loadConfig } from '../config.js';
+import { applyRedisAcl, urlFor } from './redis-acl.js';
 
 const USAGE = `usage: ./crucible admin <command>
 
   create-user --name NAME --role admin|researcher|viewer   print {id, name, role}
   create-key USER_ID                                       print {id, key, prefix, createdAt}; the key is shown only here
   revoke-key KEY_ID                                        the key (and tokens made from it) stop working at once
+  redis-acl                                                create/reset the Redis ACL users of the gateway and the
+                                                           agents for CRUCIBLE_REDIS_PREFIX; print their REDIS_URL and
+                                                           CRUCIBLE_AGENT_REDIS_URL as shell assignments
 
 Uses DATABASE_URL (or CRUCIBLE_DATA_DIR's PGlite, while the platform is stopped), REDIS_URL and CRUCIBLE_REDIS_PREFIX.`;
 
@@ -32,6 +37,8 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === 'create-user') {
     if (!values.name || !ROLES.includes(values.role as Role)) return usage('create-user needs --name and --role admin|researcher|viewer');
+  } else if (command === 'redis-acl') {
+    return redisAcl();
   } else if (command === 'create-key' || command === 'revoke-key') {
     if (!arg || !UUID.test(arg)) return usage(`${command} needs an id (a uuid)`);
   } else {
@@ -68,6 +75,26 @@ async function main(argv: string[]): Promise<number> {
   } finally {
     redis.disconnect();
     await storage.close();
+  }
+}
+
+/** Sets up the two service users on REDIS_URL's server (connected as a user that may run ACL SETUSER). */
+async function redisAcl(): Promise<number> {
+  const config = loadConfig();
+  const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  try {
+    await redis.connect();
+    const secret = () => randomBytes(24).toString('base64url');
+    const users = {
+      prefix: config.redisPrefix,
+      agent: { name: `${config.redisPrefix}-agent`, password: secret() },
+      gateway: { name: `${config.redisPrefix}-gateway`, password: secret() },
+    };
+    await applyRedisAcl(redis, users);
+    process.stdout.write(`REDIS_URL='${urlFor(config.redisUrl, users.gateway)}'\nCRUCIBLE_AGENT_REDIS_URL='${urlFor(config.redisUrl, users.agent)}'\n`);
+    return 0;
+  } finally {
+    redis.disconnect();
   }
 }
 
