@@ -1,3 +1,4 @@
+import { authPaths, authSchemas, securitySchemes } from './auth/openapi-paths.js';
 import * as schemas from './schemas.js';
 
 const json = (schema: object) => ({ 'application/json': { schema } });
@@ -9,6 +10,8 @@ const errors = {
   '413': error('Request body too large.'),
   '415': error('Body is not application/json.'),
   '503': error('Unavailable or queue full.'),
+  '401': error('No valid credential.'),
+  '429': error('Rate limited (Retry-After).'),
 };
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
 
@@ -19,8 +22,11 @@ export function openApiDocument(): object {
   cached ??= Object.freeze({
     openapi: '3.1.0',
     info: { title: 'Crucible API', version: '1.0.0', description: 'Run untrusted code in sandboxes; see API.md.' },
+    security: [{ bearer: [] }],
     components: {
+      securitySchemes,
       schemas: {
+        ...authSchemas,
         EvaluationRequest: schemas.EvaluationRequest,
         BatchRequest: schemas.BatchRequest,
         Evaluation: schemas.Evaluation,
@@ -91,14 +97,15 @@ export function openApiDocument(): object {
           responses: { '200': { description: 'An event stream of `status` events `{id, status, outcome?}`.', content: { 'text/event-stream': { schema: { type: 'string' } } } } },
         },
       },
+      ...authPaths,
       '/v1/languages': {
-        get: { summary: 'Languages with availability', responses: { '200': { description: 'Languages.', content: json({ type: 'array', items: ref('Language') }) } } },
+        get: { security: [], summary: 'Languages with availability', responses: { '200': { description: 'Languages.', content: json({ type: 'array', items: ref('Language') }) } } },
       },
       '/v1/queue': { get: { summary: 'Lanes and agents', responses: { '200': { description: 'Queue state.', content: json(ref('Queue')) } } } },
-      '/v1/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1.' } } } },
-      '/healthz': { get: { summary: 'Process is up', responses: { '200': { description: 'Up.' } } } },
-      '/readyz': { get: { summary: 'PostgreSQL, Redis and a runtime usable', responses: { '200': { description: 'Ready.' }, '503': errors['503'] } } },
-      '/metrics': { get: { summary: 'Prometheus metrics', responses: { '200': { description: 'Text format.', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
+      '/v1/openapi.json': { get: { security: [], summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1.' } } } },
+      '/healthz': { get: { security: [], summary: 'Process is up', responses: { '200': { description: 'Up.' } } } },
+      '/readyz': { get: { security: [], summary: 'PostgreSQL, Redis and a runtime usable', responses: { '200': { description: 'Ready.' }, '503': errors['503'] } } },
+      '/metrics': { get: { security: [], summary: 'Prometheus metrics', responses: { '200': { description: 'Text format.', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
     },
   });
   return cached;

@@ -64,6 +64,10 @@ describe('security: authentication, roles, isolation, tokens, audit', () => {
     for (const path of ['/healthz', '/v1/languages', '/v1/openapi.json', '/metrics']) {
       assert.equal((await p.request('GET', path, undefined, { authorization: '' })).status, 200, path);
     }
+    const doc = (await p.request('GET', '/v1/openapi.json')).json;
+    for (const path of ['/v1/users', '/v1/users/{id}/keys', '/v1/keys/{id}', '/v1/auth/token', '/v1/auth/refresh', '/v1/audit']) assert.ok(doc.paths[path], path);
+    assert.deepEqual(doc.components.schemas.CreateUserRequest.properties.role.enum, ['admin', 'researcher', 'viewer']);
+    assert.deepEqual(doc.paths['/v1/auth/refresh'].post.security, [], 'documented as public');
   });
 
   it('issues crk_ keys shown once with a display prefix; a user may add keys for itself only', async () => {
