@@ -34,12 +34,21 @@ export function errorHandler(log: Logger) {
       if (ctx.status === 404 && ctx.body === undefined) throw new ApiError(404, 'not_found', `no route for ${ctx.method} ${ctx.path}`);
     } catch (err) {
       const apiError = toApiError(err);
-      if (apiError.status >= 500) log.error({ err, path: ctx.path, method: ctx.method }, 'request failed');
+      if (apiError.status >= 500) log.error({ err: redacted(err), requestId: ctx.state.requestId, path: ctx.path, method: ctx.method }, 'request failed');
       ctx.status = apiError.status;
       ctx.set(apiError.headers);
       ctx.body = errorBody(apiError.code, apiError.expose ? apiError.message : 'internal error', apiError.expose ? apiError.details : undefined);
     }
   };
+}
+
+/**
+ * What of an unexpected error is logged: its kind, message, code and stack. Not the whole object:
+ * a database error carries the query's parameters, which hold submitted code and stdin.
+ */
+function redacted(err: unknown): Record<string, unknown> {
+  if (!(err instanceof Error)) return { message: String(err).slice(0, 500) };
+  return { type: err.name, message: err.message.slice(0, 1000), code: (err as { code?: unknown }).code, stack: err.stack };
 }
 
 function toApiError(err: unknown): ApiError {
