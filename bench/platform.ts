@@ -8,6 +8,9 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 
+/** The bench platform's initial admin key (a fresh data folder each run, so always a first start). */
+const BENCH_KEY = `crk_bench_${randomBytes(16).toString('hex')}`;
+
 const ROOT = resolve(import.meta.dirname, '..');
 const GATEWAY = join(ROOT, 'gateway/dist/main.js');
 
@@ -76,6 +79,13 @@ export class BenchPlatform implements AsyncDisposable {
         CRUCIBLE_AGENT_CONCURRENCY: String(opts.agentConcurrency),
         CRUCIBLE_LOG_LEVEL: 'warn',
         DOCKER_HOST: opts.dockerHost,
+        // The bench measures the platform, not its rate limits: budgets it cannot reach.
+        CRUCIBLE_ADMIN_KEY: BENCH_KEY,
+        CRUCIBLE_RATE_SUBMIT_BURST: '1000000',
+        CRUCIBLE_RATE_SUBMIT_PER_SECOND: '100000',
+        CRUCIBLE_RATE_READ_BURST: '1000000',
+        CRUCIBLE_RATE_READ_PER_SECOND: '100000',
+        CRUCIBLE_MAX_ACTIVE_EVALUATIONS: '1000000',
       },
       // Warnings go to the bench's stderr, so stdout stays the pasteable report.
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -123,7 +133,7 @@ export class BenchPlatform implements AsyncDisposable {
     const sentAt = Date.now();
     const res = await fetch(`${this.url}/v1/evaluations?wait=60`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${BENCH_KEY}` },
       body: JSON.stringify(body),
       signal: AbortSignal.timeout(70_000),
     });
