@@ -112,6 +112,11 @@ export class BenchPlatform implements AsyncDisposable {
     return new BenchPlatform(url, child, dataDir, prefix, opts.redisUrl);
   }
 
+  /** The platform's admin API key. */
+  get key(): string {
+    return BENCH_KEY;
+  }
+
   /** Waits until agents report every language available; throws with their reasons otherwise. */
   async waitForLanguages(ids: readonly string[], ms = 120_000): Promise<void> {
     const until = Date.now() + ms;

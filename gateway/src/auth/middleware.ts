@@ -68,7 +68,7 @@ export async function refuse(ctx: Context, failure: AuthFailure, limiter: RateLi
       action: failure.reason === 'refresh_reuse' ? 'auth.refresh_reuse' : 'auth.failure',
       outcome: 'failure',
       actor: null,
-      target: `${ctx.method} ${ctx.path}`,
+      target: routeOf(ctx),
       details: { reason: failure.reason },
     });
     const decision = await limiter.take('auth', ctx.ip || 'unknown');
@@ -86,11 +86,16 @@ export function requireRole(...roles: Role[]) {
     const principal = ctx.state.principal as Principal | undefined;
     if (!principal) throw new ApiError(401, 'unauthenticated', 'authentication required');
     if (!roles.includes(principal.role)) {
-      await audit(ctx, { action: 'role.denied', outcome: 'denied', target: `${ctx.method} ${ctx.path}`, details: { role: principal.role, needs: roles } });
+      await audit(ctx, { action: 'role.denied', outcome: 'denied', target: routeOf(ctx), details: { role: principal.role, needs: roles } });
       throw new ApiError(403, 'forbidden', `this needs the ${roles.join(' or ')} role; you are ${principal.role}`, { role: principal.role, needs: roles });
     }
     return next();
   };
+}
+
+/** What a request was aimed at, for the audit log: bounded, since the path is the client's. */
+function routeOf(ctx: Context): string {
+  return `${ctx.method} ${ctx.path}`.slice(0, 200);
 }
 
 /** Submissions spend the `submit` budget; every other authenticated request the `read` budget. */
