@@ -13,6 +13,8 @@ export interface PlatformOptions {
   dataDir?: string;
   /** Reuse a Redis prefix (to test restarts); a unique one otherwise. */
   prefix?: string;
+  /** Keep the platform's stderr (its JSON logs and its agents') in `logs` instead of passing it through. */
+  captureLogs?: boolean;
 }
 
 /**
@@ -38,6 +40,8 @@ export class Platform implements AsyncDisposable {
   readonly prefix: string;
   /** The admin API key (CRUCIBLE_ADMIN_KEY at first start); `request` sends it unless told otherwise. */
   readonly adminKey: string;
+  /** Everything the platform wrote to stderr, when started with `captureLogs`. */
+  logs = '';
   private constructor(
     private readonly child: ChildProcess,
     url: string,
@@ -68,8 +72,10 @@ export class Platform implements AsyncDisposable {
         ...UNTHROTTLED,
         ...opts.env,
       },
-      stdio: ['ignore', 'pipe', 'inherit'],
+      stdio: ['ignore', 'pipe', opts.captureLogs ? 'pipe' : 'inherit'],
     });
+    let logs = '';
+    child.stderr?.on('data', (d: Buffer) => (logs += d.toString()));
     let out = '';
     const url = await new Promise<string>((resolveUrl, reject) => {
       const timer = setTimeout(() => reject(new Error(`platform did not start: ${out}`)), 60_000);
@@ -83,7 +89,10 @@ export class Platform implements AsyncDisposable {
       });
       child.once('exit', (code) => reject(new Error(`platform exited with ${code}: ${out}`)));
     });
-    return new Platform(child, url, dataDir, prefix, opts.dataDir === undefined, opts.env?.CRUCIBLE_ADMIN_KEY ?? adminKeyFor(dataDir));
+    const platform = new Platform(child, url, dataDir, prefix, opts.dataDir === undefined, opts.env?.CRUCIBLE_ADMIN_KEY ?? adminKeyFor(dataDir));
+    platform.logs = logs;
+    child.stderr?.on('data', (d: Buffer) => (platform.logs += d.toString()));
+    return platform;
   }
 
   /** Waits until at least one agent reports `language` available. */
