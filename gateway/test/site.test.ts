@@ -247,9 +247,10 @@ describe('status site: a session ends when its key is revoked', () => {
     await p?.[Symbol.asyncDispose]();
   });
 
-  it('sends the user to sign in once the API answers 401', async () => {
+  it('refreshes the access token before it expires, then is sent to sign in once the API answers 401', async () => {
     ensureSiteBuilt();
-    p = await Platform.start({ env: { CRUCIBLE_AGENTS: '0' } });
+    // Access tokens live 4 s here, so the page must refresh while it polls.
+    p = await Platform.start({ env: { CRUCIBLE_AGENTS: '0', CRUCIBLE_ACCESS_TOKEN_TTL_SECONDS: '4' } });
     browser = await launchBrowser();
     const { page } = await openPage(browser);
     const user = (await p.request('POST', '/v1/users', { name: 'site', role: 'researcher' })).json;
@@ -258,6 +259,19 @@ describe('status site: a session ends when its key is revoked', () => {
     await page.getByLabel('API key').fill(key.key);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(`${p.url}/`);
+    const refreshes: number[] = [];
+    const tokens = new Set<string>();
+    page.on('response', (r) => {
+      if (new URL(r.url()).pathname === '/v1/auth/refresh') refreshes.push(r.status());
+    });
+    page.on('request', (r) => {
+      const auth = r.headers().authorization;
+      if (auth && new URL(r.url()).pathname.startsWith('/v1/evaluations')) tokens.add(auth);
+    });
+    await page.getByRole('heading', { name: 'Recent evaluations' }).waitFor();
+    await waitUntil(() => refreshes.length >= 2 && tokens.size >= 2, 20_000);
+    assert.ok(refreshes.every((s) => s === 200), `refreshes: ${refreshes}`);
+    assert.equal(new URL(page.url()).pathname, '/', 'still signed in');
     assert.equal((await p.request('DELETE', `/v1/keys/${key.id}`)).status, 204);
     await page.goto(`${p.url}/history`);
     await page.waitForURL(/\/sign-in\?next=%2Fhistory$/);

@@ -6,8 +6,11 @@ import { useEffect, useState } from 'preact/hooks';
  * survive reloads of this tab and die with it; no other tab or later visit sees them.
  */
 const STORAGE_KEY = 'crucible.session';
-/** Refresh this long before the access token expires, so no request goes out with a dying one. */
-const EARLY_MS = 30_000;
+/**
+ * Refresh this long before the access token expires (30 s, or a quarter of a short lifetime), so
+ * no request goes out with a dying one.
+ */
+const earlyMs = (session: Session) => Math.min(30_000, session.lifetimeMs / 4);
 const listeners = new Set<() => void>();
 
 interface Session {
@@ -15,6 +18,7 @@ interface Session {
   refreshToken: string;
   /** ms since the epoch. */
   expiresAt: number;
+  lifetimeMs: number;
   /** The key's first characters, to show which key signed in. */
   keyHint: string;
 }
@@ -35,7 +39,8 @@ function load(): Session | undefined {
 }
 
 function save(pair: TokenPair, keyHint: string): void {
-  const session: Session = { accessToken: pair.accessToken, refreshToken: pair.refreshToken, expiresAt: Date.now() + pair.expiresIn * 1000, keyHint };
+  const lifetimeMs = pair.expiresIn * 1000;
+  const session: Session = { accessToken: pair.accessToken, refreshToken: pair.refreshToken, expiresAt: Date.now() + lifetimeMs, lifetimeMs, keyHint };
   sessionStorage.setItem(STORAGE_KEY, JSON.stringify(session));
 }
 
@@ -76,7 +81,7 @@ function refresh(session: Session): Promise<Session | undefined> {
 export async function authorization(): Promise<string | undefined> {
   let session = load();
   if (!session) return undefined;
-  if (session.expiresAt - Date.now() < EARLY_MS) session = (await refresh(session)) ?? load();
+  if (session.expiresAt - Date.now() < earlyMs(session)) session = (await refresh(session)) ?? load();
   return session ? `Bearer ${session.accessToken}` : undefined;
 }
 
