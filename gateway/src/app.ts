@@ -76,7 +76,7 @@ export function createApp(deps: AppDeps): Koa {
 
   const sec = deps.security;
   const keys = gatewayKeys(sec.redisPrefix);
-  const accounts = new Accounts({ users: storage.users, refreshTokens: storage.refreshTokens, redis: deps.redis, keys, tokens: sec.tokens });
+  const accounts = new Accounts({ users: storage.users, refreshTokens: storage.refreshTokens, redis: deps.redis, keys, tokens: sec.tokens, accessTtlSeconds: sec.tokens.accessTtlSeconds });
   const authenticator = new Authenticator({ users: storage.users, redis: deps.redis, keys, tokens: sec.tokens });
   const limiter = new RateLimiter(deps.redis, sec.rateLimits, keys.rateLimit);
   const auditor = new Auditor(storage.audit, deps.log);

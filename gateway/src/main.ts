@@ -38,9 +38,10 @@ async function main(): Promise<void> {
     accessTtlSeconds: config.accessTokenTtlSeconds,
     refreshTtlSeconds: config.refreshTokenTtlSeconds,
   });
-  const accounts = new Accounts({ users: storage.users, refreshTokens: storage.refreshTokens, redis, keys: gatewayKeys(config.redisPrefix), tokens });
+  const accounts = new Accounts({ users: storage.users, refreshTokens: storage.refreshTokens, redis, keys: gatewayKeys(config.redisPrefix), tokens, accessTtlSeconds: config.accessTokenTtlSeconds });
   const admin = await ensureInitialAdmin(storage.users, accounts, config.adminKey);
   if (admin.created) log.info({ generated: Boolean(admin.generatedKey) }, 'created the initial admin user');
+  else if (config.adminKey) log.info('CRUCIBLE_ADMIN_KEY is ignored: users exist already (it is used at first start only)');
   // Printed once, to the terminal that started the platform (never to the JSON log).
   if (admin.generatedKey) process.stdout.write(`Initial admin API key (shown once, keep it): ${admin.generatedKey}\n`);
 

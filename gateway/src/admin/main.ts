@@ -50,7 +50,7 @@ async function main(argv: string[]): Promise<number> {
   const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
   redis.on('error', () => undefined);
   const redisUp = await redis.connect().then(() => true, () => false);
-  const accounts = new Accounts({ users: storage.users, refreshTokens: storage.refreshTokens, redis: redisUp ? redis : undefined, keys: gatewayKeys(config.redisPrefix), tokens: undefined });
+  const accounts = new Accounts({ users: storage.users, refreshTokens: storage.refreshTokens, redis: redisUp ? redis : undefined, keys: gatewayKeys(config.redisPrefix), tokens: undefined, accessTtlSeconds: config.accessTokenTtlSeconds });
   const audit = (action: string, target: string, details?: Record<string, unknown>) =>
     storage.audit.append({ actor: 'operator', action, target, outcome: 'success', ip: null, requestId: null, details: { via: 'crucible admin', ...details } });
   try {

@@ -26,6 +26,8 @@ export interface AccountDeps {
   redis: Redis | undefined;
   keys: GatewayKeys;
   tokens: TokenIssuer | undefined;
+  /** How long access tokens live: a revocation marker must outlive every token of the key. */
+  accessTtlSeconds: number;
 }
 
 /** Users, keys and token exchange: the use cases behind /v1/users, /v1/keys, /v1/auth and `crucible admin`. */
@@ -49,7 +51,7 @@ export class Accounts {
   async revokeKey(id: string): Promise<ApiKeyRecord | undefined> {
     const record = await this.deps.users.revokeKey(id);
     if (record && this.deps.redis) {
-      const ttl = Math.max(KEY_CACHE_SECONDS, this.deps.tokens?.accessTtlSeconds ?? 0) + 60;
+      const ttl = Math.max(KEY_CACHE_SECONDS, this.deps.accessTtlSeconds) + 60;
       await this.deps.redis.multi().set(this.deps.keys.revokedKey(id), '1', 'EX', ttl).del(this.deps.keys.keyCache(record.prefix)).exec();
     }
     return record;
