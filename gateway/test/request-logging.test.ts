@@ -22,7 +22,11 @@ describe('structured logs with request ids', () => {
     const res = await p.request('POST', '/v1/evaluations?wait=30', { language: 'javascript', code: `console.log("${marker}")`, stdin: marker }, { 'x-request-id': requestId });
     assert.equal(res.status, 201, res.text);
     assert.equal(res.headers.get('x-request-id'), requestId);
-    await waitFor(async () => lines().some((l) => l.requestId === requestId && l.msg === 'task finished'));
+    // Logs are written asynchronously (pino), by two processes: wait for both lines.
+    await waitFor(async () => {
+      const mine = lines().filter((l) => l.requestId === requestId);
+      return mine.some((l) => l.msg === 'task finished') && mine.some((l) => l.msg === 'request');
+    });
     const traced = lines().filter((l) => l.requestId === requestId);
     const request = traced.find((l) => l.msg === 'request');
     assert.ok(request, 'the gateway logged the request');

@@ -46,7 +46,8 @@ export function authenticate({ authenticator, auditor, limiter, log }: AuthMiddl
       principal = await authenticator.authenticate(ctx.get('authorization'));
     } catch (err) {
       if (err instanceof AuthFailure) await refuse(ctx, err, limiter);
-      log.error({ err, requestId: ctx.state.requestId }, 'authentication could not be checked');
+      // Only the message: a database error would carry its query parameters.
+      log.error({ err: { message: (err as Error).message }, requestId: ctx.state.requestId }, 'authentication could not be checked');
       throw new ApiError(503, 'unavailable', 'authentication is unavailable; retry shortly', undefined, true, { 'Retry-After': '1' });
     }
     ctx.state.principal = principal;
