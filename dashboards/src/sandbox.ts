@@ -3,8 +3,8 @@ import { dashboard, quantiles, stat, timeseries } from './panels.js';
 const kills = (kind: string) => `sum(increase(crucible_sandbox_limit_kills_total{kind="${kind}"}[$__range]))`;
 
 /**
- * Sandbox and security: what the sandboxes had to stop and whether they still work. Auth failures
- * and rate limits belong here too but are not measured yet (no authentication exists).
+ * Sandbox and security: what the sandboxes had to stop, whether they still work, and who is
+ * knocking at the API (authentication failures and rate-limit rejections).
  */
 export function sandbox() {
   return dashboard('crucible-sandbox', 'Crucible / Sandbox and security', 'Limit kills, sandbox start and run times, and the per-language sandbox self-test.')
@@ -48,6 +48,25 @@ export function sandbox() {
         description: 'Time programs ran in their sandbox, p50/p95/p99 by runtime.',
         unit: 's',
         queries: quantiles('crucible_evaluation_run_duration_seconds', 'runtime'),
+      }),
+    )
+    .withPanel(
+      timeseries({
+        title: 'Authentication failures by reason',
+        description:
+          'Requests refused for their credential, per second, by reason (missing, malformed, unknown or revoked key, bad or expired token, refresh reuse). A spike is the CrucibleAuthFailureSpike alert: someone is guessing or replaying credentials.',
+        unit: 'reqps',
+        stacked: true,
+        queries: [{ expr: 'sum by (reason) (rate(crucible_auth_failures_total[$__rate_interval]))', legend: '{{reason}}' }],
+      }),
+    )
+    .withPanel(
+      timeseries({
+        title: 'Rate-limited requests by budget',
+        description: 'Requests answered 429 per second, by budget (submissions, reads, concurrent runs). Steady rejections mean a client needs a higher budget or is misbehaving.',
+        unit: 'reqps',
+        stacked: true,
+        queries: [{ expr: 'sum by (budget) (rate(crucible_rate_limited_requests_total[$__rate_interval]))', legend: '{{budget}}' }],
       }),
     )
     .withPanel(
