@@ -54,7 +54,7 @@ export function sandbox() {
       timeseries({
         title: 'Authentication failures by reason',
         description:
-          'Requests refused for their credential, per second, by reason (missing, malformed, unknown or revoked key, bad or expired token, refresh reuse). A spike is the CrucibleAuthFailureSpike alert: someone is guessing or replaying credentials.',
+          'Requests refused for their credential, per second, by reason (missing, malformed, invalid or revoked key, invalid or expired token, invalid refresh token, refresh reuse). A spike is the CrucibleAuthFailureSpike alert: someone is guessing or replaying credentials.',
         unit: 'reqps',
         stacked: true,
         queries: [{ expr: 'sum by (reason) (rate(crucible_auth_failures_total[$__rate_interval]))', legend: '{{reason}}' }],
@@ -63,7 +63,7 @@ export function sandbox() {
     .withPanel(
       timeseries({
         title: 'Rate-limited requests by budget',
-        description: 'Requests answered 429 per second, by budget (submissions, reads, concurrent runs). Steady rejections mean a client needs a higher budget or is misbehaving.',
+        description: 'Requests answered 429 per second, by budget (submit, read, failed authentications per address, concurrent evaluations). Steady rejections mean a client needs a higher budget or is misbehaving.',
         unit: 'reqps',
         stacked: true,
         queries: [{ expr: 'sum by (budget) (rate(crucible_rate_limited_requests_total[$__rate_interval]))', legend: '{{budget}}' }],

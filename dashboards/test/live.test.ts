@@ -39,7 +39,8 @@ async function until<T>(what: string, ms: number, probe: () => Promise<T | undef
 
 test('every dashboard and rule expression runs against Prometheus scraping a live platform', { timeout: 240_000 }, async (t) => {
   assert.ok(existsSync(PROMETHEUS), `${PROMETHEUS} is missing: install Debian's "prometheus" package (./crucible test does it as root)`);
-  await using p = await Platform.start({ env: { CRUCIBLE_AGENTS: '1' } });
+  // A tiny budget for failed authentications, so the security panels' series exist after a few.
+  await using p = await Platform.start({ env: { CRUCIBLE_AGENTS: '1', CRUCIBLE_RATE_AUTH_BURST: '2', CRUCIBLE_RATE_AUTH_PER_SECOND: '0.01' } });
   const target = new URL(p.url).host;
 
   const dir = mkdtempSync(join(tmpdir(), 'crucible-prometheus-'));
@@ -95,6 +96,11 @@ scrape_configs:
     assert.equal(e.outcome, outcome, JSON.stringify(e));
   }
   await p.request('GET', '/v1/nothing-here'); // an unmatched route, for the API dashboard
+  // Refused credentials, then the per-address auth budget running out: the security panels' series.
+  const wrongKey = { authorization: `Bearer crk_${'0'.repeat(43)}` };
+  const refused = [];
+  for (let i = 0; i < 4; i++) refused.push((await p.request('GET', '/v1/evaluations', undefined, wrongKey)).status);
+  assert.ok(refused.includes(401) && refused.includes(429), `expected 401s then a 429: ${refused}`);
   const ranAt = Date.now() / 1000;
 
   // A scrape after the runs, which must have counted both limit kinds; then the recording rules.
