@@ -4,10 +4,14 @@
  * library compiled to Wasm); the mapping below covers the blocks Crucible's executor job uses and
  * throws on anything else, so a new block in the HCL cannot be silently dropped from the JSON.
  */
-import { parse } from '@cdktf/hcl2json';
+import { createRequire } from 'node:module';
 import type { Job, Task, TaskGroup } from '../src/nomad/api-types.js';
 
 type Obj = Record<string, unknown>;
+
+// Loaded untyped on purpose: the package's .d.ts has `/// <reference lib="dom" />`, which would
+// pull DOM typings into every program that includes this file and break Node's.
+const { parse } = createRequire(import.meta.url)('@cdktf/hcl2json') as { parse(name: string, text: string): Promise<Obj> };
 
 /** Parses any HCL file into hcl2json's raw form (blocks as arrays); throws on a syntax error. */
 export async function parseHcl(name: string, text: string): Promise<Obj> {
