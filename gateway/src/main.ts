@@ -33,6 +33,7 @@ async function main(): Promise<void> {
     storage,
     redis,
     scheduler: parts,
+    driver: scheduler?.driver ?? { name: schedulerConfig.driver },
     log,
     bodyLimitBytes: config.bodyLimitBytes,
     maxWaitSeconds: config.maxWaitSeconds,
