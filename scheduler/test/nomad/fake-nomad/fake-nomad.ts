@@ -29,7 +29,7 @@ export class FakeNomad implements AsyncDisposable {
   private readonly validator: SpecValidator;
   private server: Server | undefined;
   private port = 0;
-  private readonly failures: { status: number; body: string; match?: RegExp }[] = [];
+  private readonly failures: { status: number; body: string; match?: RegExp; after?: boolean }[] = [];
   private readonly streams = new Set<ServerResponse>();
 
   constructor(private readonly opts: FakeNomadOptions = {}) {
@@ -55,6 +55,14 @@ export class FakeNomad implements AsyncDisposable {
   /** The next `count` requests (matching `match`, when given) fail with a plain-text error. */
   failNext(count: number, status = 500, body = 'rpc error: No cluster leader', match?: RegExp): void {
     for (let i = 0; i < count; i++) this.failures.push({ status, body, match });
+  }
+
+  /**
+   * The next `count` matching requests are carried out, but answered with an error: the client
+   * cannot tell whether they happened (a lost response).
+   */
+  failAfterProcessing(count: number, match: RegExp, status = 502, body = 'upstream connection reset'): void {
+    for (let i = 0; i < count; i++) this.failures.push({ status, body, match, after: true });
   }
 
   /** Stops answering (connection refused) until `resume()`: Nomad unreachable. */
@@ -108,7 +116,15 @@ export class FakeNomad implements AsyncDisposable {
     const failure = this.failures.findIndex((f) => !f.match || f.match.test(url.pathname));
     if (failure >= 0) {
       const [f] = this.failures.splice(failure, 1);
-      return text(f!.status, f!.body);
+      if (!f!.after) return text(f!.status, f!.body);
+      // Let the request take effect, then replace whatever it answered with the error.
+      const writeHead = res.writeHead.bind(res);
+      const end = res.end.bind(res);
+      res.writeHead = (() => res) as never;
+      res.end = (() => {
+        writeHead(f!.status, { 'content-type': 'text/plain' });
+        return end(f!.body);
+      }) as never;
     }
     try {
       await this.route(method, url, body ? JSON.parse(body) : undefined, req, res);
