@@ -6,6 +6,7 @@
  * (task-process.ts), and supports blocking queries, the NDJSON event stream and node failure.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { AllocationListStub, Job } from '../../../src/nomad/api-types.js';
 import { ClusterState, HttpError, type FakeAlloc, type StateOptions } from './state.js';
@@ -17,6 +18,8 @@ export interface FakeNomadOptions extends Partial<StateOptions> {
   port?: number;
   /** Heartbeat interval of the event stream. */
   heartbeatMs?: number;
+  /** Serve HTTPS with this certificate; with `ca`, clients must present a certificate it signed (verify_https_client). */
+  tls?: { cert: string; key: string; ca?: string };
 }
 
 let sharedValidator: SpecValidator | undefined;
@@ -49,7 +52,7 @@ export class FakeNomad implements AsyncDisposable {
   }
 
   get address(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `${this.opts.tls ? 'https' : 'http'}://127.0.0.1:${this.port}`;
   }
 
   /** The next `count` requests (matching `match`, when given) fail with a plain-text error. */
@@ -86,7 +89,11 @@ export class FakeNomad implements AsyncDisposable {
   }
 
   private async listen(port: number): Promise<void> {
-    const server = createServer((req, res) => void this.handle(req, res));
+    const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
+    const tls = this.opts.tls;
+    const server: Server = tls
+      ? createTlsServer({ cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: Boolean(tls.ca), rejectUnauthorized: Boolean(tls.ca) }, handler)
+      : createServer(handler);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, '127.0.0.1', () => resolve());
