@@ -72,7 +72,8 @@ export function platformRoutes({ storage, redis, scheduler, driver }: PlatformRo
       }),
     ]);
     const ready = Object.values(checks).every((c) => c.ok);
-    if (!ready) throw new ApiError(503, 'unavailable', 'not ready', { checks, agents: details });
+    // Exposed although a 5xx: which dependency is down is what an operator or orchestrator asks /readyz for.
+    if (!ready) throw new ApiError(503, 'unavailable', 'not ready', { checks, agents: details }, true);
     ctx.body = { status: 'ready', checks, agents: details };
   });
 

@@ -7,6 +7,7 @@ import type { AllocationListStub, Job } from './api-types.js';
 import { freeAgentSlots, type AgentAsk } from './capacity.js';
 import type { NomadClient } from './client.js';
 import { watchAllocations } from './allocation-watch.js';
+import { nomadAllocationsEnded, nomadDispatches, nomadReachable } from './metrics.js';
 
 export interface NomadDriverOptions {
   /** The parameterized job dispatched once per agent (jobs/crucible-executor.nomad.hcl). */
@@ -112,10 +113,12 @@ export class NomadDriver {
           this.failures = 0;
           this.lastError = undefined;
           this.lastOkAt = Date.now();
+          nomadReachable.set(1);
         },
         (err: unknown) => {
           this.failures++;
           this.lastError = err instanceof Error ? err.message : String(err);
+          nomadReachable.set(0);
           this.log.warn({ err, failures: this.failures }, 'nomad driver tick failed; backing off');
         },
       )
@@ -136,6 +139,7 @@ export class NomadDriver {
   private onAllocation(alloc: AllocationListStub): void {
     if (alloc.ClientStatus === 'lost' || alloc.ClientStatus === 'failed') {
       this.lostAllocations++;
+      nomadAllocationsEnded.inc({ status: alloc.ClientStatus });
       this.log.warn(
         { alloc: alloc.ID, job: alloc.JobID, node: alloc.NodeName, status: alloc.ClientStatus, description: alloc.ClientDescription },
         'agent allocation ended abnormally; its tasks return to the lane through the stall check',
@@ -178,23 +182,26 @@ export class NomadDriver {
       if (decision.delta <= 0) continue;
       this.log.info({ lane, agents, desired: decision.desired, reason: decision.reason }, 'dispatching agents');
       for (let i = 0; i < decision.delta; i++) {
-        await this.dispatch(lane);
+        // Agents up to the lane's minimum never retire on idleness, or they would exit and be
+        // dispatched again every idle timeout.
+        await this.dispatch(lane, agents + i < this.opts.policy.min);
         capacity--;
       }
     }
   }
 
-  private async dispatch(lane: Priority): Promise<void> {
+  private async dispatch(lane: Priority, resident: boolean): Promise<void> {
     // One token per intended agent, reused by the client's retries: a dispatch whose response was
     // lost returns the same child instead of starting a second agent.
     const token = `crucible-${lane}-${randomUUID()}`;
     const res = await this.nomad.dispatch(this.opts.jobId, {
-      meta: { lane, max_tasks: String(this.opts.maxTasksPerAgent), idle_timeout_ms: String(this.opts.idleTimeoutMs) },
+      meta: { lane, max_tasks: String(this.opts.maxTasksPerAgent), idle_timeout_ms: String(resident ? 0 : this.opts.idleTimeoutMs) },
       idempotencyToken: token,
     });
     this.dispatched++;
+    nomadDispatches.inc({ lane });
     if (res.DispatchedJobID) this.laneOf.set(res.DispatchedJobID, lane);
-    this.log.info({ lane, job: res.DispatchedJobID, eval: res.EvalID }, 'agent dispatched');
+    this.log.info({ lane, resident, job: res.DispatchedJobID, eval: res.EvalID }, 'agent dispatched');
   }
 
   private async laneOfChild(id: string): Promise<Priority | null> {

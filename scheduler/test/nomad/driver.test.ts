@@ -134,6 +134,14 @@ describe('NomadDriver', () => {
     assert.ok(fake.state.dispatchLog.every((d) => d.token.startsWith(`crucible-${d.meta.lane}-`)));
   });
 
+  test('agents up to the lane minimum are resident (no idle timeout); the rest retire when idle', async () => {
+    fake.state.addNode('n1', { cpu: 20_000, memoryMB: 20_000 });
+    lanes.depths.low.depth = 3;
+    start({ lanes: ['low'], policy: { min: 1, max: 10, tasksPerAgent: 1, drainTargetSeconds: 30, maxStepUp: 10 } });
+    await until(async () => liveChildren(fake).length === 3 || undefined);
+    assert.deepEqual(fake.state.dispatchLog.map((d) => d.meta.idle_timeout_ms), ['0', '60000', '60000']);
+  });
+
   test('a restarted driver counts the agents Nomad runs instead of dispatching them again', async () => {
     fake.state.addNode('n1', { cpu: 20_000, memoryMB: 20_000 });
     lanes.depths.normal.depth = 3;

@@ -83,6 +83,24 @@ describe('the platform on Nomad (fake Nomad, real agents)', { timeout: 600_000 }
     assert.ok(fake.requests.every((r) => r.token === 'e2e-token'));
   });
 
+  test('Nomad unreachable: /readyz says so; when it is back, ready again', async () => {
+    await fake.pause();
+    try {
+      const down = await until(async () => {
+        const r = await platform.request('GET', '/readyz');
+        return r.status === 503 ? r : undefined;
+      }, 60_000, '/readyz to report Nomad down');
+      assert.equal(down.json.error.code, 'unavailable');
+      assert.equal(down.json.error.details.checks.driver.ok, false, down.text);
+      assert.match(down.json.error.details.checks.driver.detail, /unreachable/);
+    } finally {
+      await fake.resume();
+    }
+    await until(async () => ((await platform.request('GET', '/readyz')).status === 200 ? true : undefined), 90_000, 'ready again');
+    const metrics = await platform.request('GET', '/metrics');
+    assert.match(metrics.text, /crucible_nomad_reachable 1/);
+  });
+
   test('a Wasm evaluation completes on a dispatched agent, which got its lane through dispatch meta', async () => {
     const before = fake.state.dispatchLog.length;
     const ev = await runToEnd(platform, { language: 'javascript', code: 'console.log(6 * 7)' });
@@ -160,6 +178,8 @@ describe('the platform on Nomad (fake Nomad, real agents)', { timeout: 600_000 }
       assert.equal(ev.outcome, 'success');
       assert.match(ev.stdout, /^survivor \d\n$/);
     }
+    const metrics = await platform.request('GET', '/metrics');
+    assert.match(metrics.text, /crucible_nomad_allocations_abnormal_total\{status="lost"\} [1-9]/);
     // Replacements were placed on the surviving node only.
     const down = fake.state.nodes.get(victim)!;
     assert.ok(liveAgents(fake).every((a) => a.stub.NodeID !== down.ID));
