@@ -71,6 +71,8 @@ job "crucible-gateway" {
         CRUCIBLE_HOST         = "0.0.0.0"
         CRUCIBLE_PORT         = "${NOMAD_PORT_http}"
         CRUCIBLE_SCHEDULER    = "external"
+        # Agents are dispatched on demand: no agent running is not "not ready".
+        CRUCIBLE_DRIVER = "nomad"
         REDIS_URL             = var.redis_url
         CRUCIBLE_REDIS_PREFIX = "crucible"
       }

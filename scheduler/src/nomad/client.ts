@@ -54,7 +54,8 @@ export interface BlockingOptions {
 }
 
 interface RequestOptions {
-  query?: Record<string, string | number | boolean | undefined>;
+  /** An array repeats the parameter (`topic=A&topic=B`). */
+  query?: Record<string, string | number | boolean | string[] | undefined>;
   body?: unknown;
   blocking?: BlockingOptions;
   signal?: AbortSignal;
@@ -190,7 +191,7 @@ export class NomadClient {
    */
   async *events(opts: { topics: string[]; index?: number; signal?: AbortSignal }): AsyncGenerator<NomadEventFrame> {
     const res = await this.send('GET', '/v1/event/stream', {
-      query: { index: opts.index, topic: opts.topics.join('\u0000') },
+      query: { index: opts.index, topic: opts.topics },
       signal: opts.signal,
       stream: true,
     });
@@ -255,8 +256,7 @@ export class NomadClient {
       if (v !== undefined && v !== '') params.append(k, String(v));
     };
     for (const [k, v] of Object.entries(opts.query ?? {})) {
-      // Repeated parameters (event topics) travel NUL-joined through the query table.
-      if (typeof v === 'string' && v.includes('\u0000')) v.split('\u0000').forEach((part) => add(k, part));
+      if (Array.isArray(v)) v.forEach((part) => add(k, part));
       else add(k, v);
     }
     add('namespace', this.opts.namespace);
