@@ -6,4 +6,4 @@ export { AgentRegistry } from './agent-registry.js';
 export { ResultCollector } from './result-collector.js';
 export { Reconciler, taskOf } from './reconciler.js';
 export { LocalDriver } from './local-driver.js';
-export { NomadClient, NomadDriver, NomadApiError, NomadUnreachableError, type DriverStatus } from './nomad/index.js';
+export { NomadClient, NomadDriver, NomadApiError, NomadUnreachableError, readDriverStatus, type DriverStatus } from './nomad/index.js';

@@ -24,7 +24,7 @@ export interface Driver {
   start(): void;
   stop(): Promise<void>;
   /** For /readyz; a driver without one is always ready. */
-  status?(): DriverStatus;
+  status?(): DriverStatus | Promise<DriverStatus>;
 }
 
 /**
@@ -54,7 +54,7 @@ export class Scheduler {
     this.reconciler = new Reconciler(storage.evaluations, this.queue, log.child({ part: 'reconciler' }), config.reconcileGraceMs);
     this.driver =
       config.driver === 'nomad'
-        ? createNomadDriver(config, agentEnv(config), this.queue, log.child({ part: 'nomad-driver' }))
+        ? createNomadDriver(config, agentEnv(config), this.queue, redis, log.child({ part: 'nomad-driver' }))
         : new LocalDriver(
             {
               agents: config.agents,

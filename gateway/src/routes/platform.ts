@@ -57,7 +57,7 @@ export function platformRoutes({ storage, redis, scheduler, driver }: PlatformRo
       check('redis', async () => (await redis.ping(), undefined)),
       check('driver', async () => {
         // The nomad driver reports whether Nomad answers; the local one has nothing to report.
-        const status = driver.status?.() ?? { ok: true, detail: driver.name };
+        const status = (await driver.status?.()) ?? { ok: true, detail: driver.name };
         if (!status.ok) throw new Error(status.detail);
         return status.detail;
       }),

@@ -4,3 +4,4 @@ export { NomadDriver, type NomadDriverOptions, type DriverStatus } from './nomad
 export { freeAgentSlots, type AgentAsk } from './capacity.js';
 export { executorJobFor } from './executor-job.js';
 export type * from './api-types.js';
+export { publishDriverStatus, readDriverStatus, driverStatusKey } from './driver-status.js';

@@ -22,6 +22,8 @@ export interface NomadDriverOptions {
   intervalMs: number;
   /** Registered when Nomad does not know `jobId` (dev clusters); undefined: an operator registers it (terraform). */
   jobToRegister?: Job;
+  /** Called with the status after every tick (to share it with gateways, driver-status.ts). */
+  onStatus?: (status: DriverStatus) => Promise<void>;
 }
 
 export interface DriverStatus {
@@ -122,6 +124,8 @@ export class NomadDriver {
           this.log.warn({ err, failures: this.failures }, 'nomad driver tick failed; backing off');
         },
       )
+      .then(() => this.opts.onStatus?.(this.status()))
+      .catch((err: unknown) => this.log.warn({ err }, 'publishing the driver status failed'))
       .finally(() => {
         this.running = undefined;
         if (this.stopped) return;

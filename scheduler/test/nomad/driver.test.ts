@@ -5,6 +5,8 @@
  */
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import type { Priority } from '@crucible/storage/domain';
 import type { AllocationListStub, Job, NodeListStub } from '../../src/nomad/api-types.js';
@@ -13,6 +15,7 @@ import { NomadClient } from '../../src/nomad/client.js';
 import { executorJobFor } from '../../src/nomad/executor-job.js';
 import { NomadDriver, type NomadDriverOptions } from '../../src/nomad/nomad-driver.js';
 import type { LaneDepth } from '../../src/task-queue.js';
+import { publishDriverStatus, readDriverStatus } from '../../src/nomad/driver-status.js';
 import { FakeNomad } from './fake-nomad/fake-nomad.js';
 import { until } from './helpers.js';
 
@@ -204,5 +207,35 @@ describe('NomadDriver', () => {
     await fake.resume();
     lanes.depths.normal.depth = 1;
     await until(async () => (driver.status().ok && liveChildren(fake).length === 1 ? true : undefined), 60_000);
+  });
+});
+
+describe('the driver status shared through Redis (gateway with an external scheduler)', () => {
+  test('ok while Nomad answers, not ok when it does not, and not ok when no scheduler reports', async () => {
+    const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+    const prefix = `crucible-test-${randomBytes(4).toString('hex')}`;
+    await using fake = await FakeNomad.start();
+    fake.state.addNode('n1');
+    const driver = new NomadDriver(
+      options({ onStatus: (s) => publishDriverStatus(redis, prefix, s) }),
+      new NomadClient({ address: fake.address, retries: 0 }),
+      new Lanes().source(),
+      silent,
+    );
+    try {
+      assert.equal((await readDriverStatus(redis, prefix)).ok, false, 'nothing reported yet');
+      assert.match((await readDriverStatus(redis, prefix)).detail, /is the scheduler running/);
+      driver.start();
+      await until(async () => ((await readDriverStatus(redis, prefix)).ok ? true : undefined));
+      assert.match((await readDriverStatus(redis, prefix)).detail, /^Nomad at http:\/\/127\.0\.0\.1:\d+ \(scheduler, /);
+      await fake.pause();
+      await until(async () => ((await readDriverStatus(redis, prefix)).ok ? undefined : true));
+      assert.match((await readDriverStatus(redis, prefix)).detail, /unreachable/);
+    } finally {
+      await driver.stop();
+      await redis.del(`${prefix}:driver-status`);
+      redis.disconnect();
+    }
+    assert.deepEqual(fake.violations, []);
   });
 });
