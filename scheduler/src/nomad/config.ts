@@ -55,7 +55,7 @@ export function loadNomadSettings(env: NodeJS.ProcessEnv): NomadSettings {
     maxTasksPerAgent: int(env.CRUCIBLE_NOMAD_MAX_TASKS, 0, 0, 'CRUCIBLE_NOMAD_MAX_TASKS'),
     intervalMs: int(env.CRUCIBLE_NOMAD_INTERVAL_MS, 2000, 100, 'CRUCIBLE_NOMAD_INTERVAL_MS'),
     registerJob: (env.CRUCIBLE_NOMAD_REGISTER_JOB ?? 'true') !== 'false',
-    maxCpus: Number(env.CRUCIBLE_MAX_CPUS ?? 1),
+    maxCpus: positiveNumber(env.CRUCIBLE_MAX_CPUS, 1, 'CRUCIBLE_MAX_CPUS'),
     maxMemoryMb: int(env.CRUCIBLE_MAX_MEMORY_MB, 512, 1, 'CRUCIBLE_MAX_MEMORY_MB'),
   };
 }
@@ -64,5 +64,12 @@ function int(value: string | undefined, fallback: number, min: number, name: str
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
   if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer ≥ ${min}, got "${value}"`);
+  return n;
+}
+
+function positiveNumber(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got "${value}"`);
   return n;
 }
