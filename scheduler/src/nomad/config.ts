@@ -28,7 +28,7 @@ export interface NomadSettings {
 }
 
 export function loadNomadSettings(env: NodeJS.ProcessEnv): NomadSettings {
-  const address = env.NOMAD_ADDR ?? 'http://127.0.0.1:4646';
+  const address = env.NOMAD_ADDR || 'http://127.0.0.1:4646';
   if (!/^https?:\/\//.test(address)) throw new Error(`NOMAD_ADDR must start with http:// or https://, got "${address}"`);
   const lanes = (env.CRUCIBLE_NOMAD_LANES ?? PRIORITIES.join(',')).split(',').map((l) => l.trim());
   for (const lane of lanes) if (!(PRIORITIES as readonly string[]).includes(lane)) throw new Error(`CRUCIBLE_NOMAD_LANES: unknown lane "${lane}"`);
