@@ -19,6 +19,8 @@ export interface AgentOptions {
   keys: RedisKeys;
   /** bee-queue stall interval: how soon a task of a dead agent is handed to another. */
   stallIntervalMs: number;
+  /** Told when each task starts and ends (e.g. AgentLifetime, to retire an idle agent). */
+  tasks?: { taskStarted(): void; taskFinished(): void };
 }
 
 /**
@@ -100,6 +102,15 @@ export class Agent {
 
   private async handle(job: BeeQueue.Job<Task>): Promise<void> {
     const task = job.data;
+    this.opts.tasks?.taskStarted();
+    try {
+      await this.run(job, task);
+    } finally {
+      this.opts.tasks?.taskFinished();
+    }
+  }
+
+  private async run(job: BeeQueue.Job<Task>, task: Task): Promise<void> {
     const log = this.log.child({ evaluationId: task.evaluationId, requestId: task.requestId });
     // A task cancelled while queued may still be popped if the removal raced the pop.
     if (await this.redis.exists(this.opts.keys.cancelled(task.evaluationId))) {

@@ -14,6 +14,10 @@ export interface AgentConfig {
   dockerHost: string;
   containerRuntime: 'runc' | 'runsc';
   logLevel: string;
+  /** Exit after this long without a task (0: never). The nomad driver sets it per dispatch. */
+  idleTimeoutMs: number;
+  /** Exit after this many tasks (0: no limit). */
+  maxTasks: number;
 }
 
 /** Reads the agent's configuration once, at the edge; every default lives here. */
@@ -38,6 +42,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Agent
     dockerHost: env.DOCKER_HOST ?? '',
     containerRuntime: runtime,
     logLevel: env.CRUCIBLE_LOG_LEVEL ?? 'info',
+    idleTimeoutMs: nonNegativeInt(env.CRUCIBLE_AGENT_IDLE_TIMEOUT_MS, 'CRUCIBLE_AGENT_IDLE_TIMEOUT_MS'),
+    maxTasks: nonNegativeInt(env.CRUCIBLE_AGENT_MAX_TASKS, 'CRUCIBLE_AGENT_MAX_TASKS'),
   });
 }
 
@@ -45,5 +51,12 @@ function positiveInt(value: string | undefined, fallback: number, name: string):
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got "${value}"`);
+  return n;
+}
+
+function nonNegativeInt(value: string | undefined, name: string): number {
+  if (value === undefined || value === '') return 0;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${value}"`);
   return n;
 }

@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import type { RuntimeKind } from '@crucible/storage/domain';
 import { Agent } from './agent.js';
 import { loadConfig } from './config.js';
+import { AgentLifetime } from './lifetime.js';
 import { redisKeys } from './protocol/index.js';
 import { ContainerSandbox } from './sandbox/container/index.js';
 import type { Sandbox } from './sandbox/sandbox.js';
@@ -16,6 +17,10 @@ const sandboxes = new Map<RuntimeKind, Sandbox>([
   ['container', new ContainerSandbox({ docker: config.dockerHost || undefined, agentId: config.agentId, runtime: config.containerRuntime })],
   ['wasm', new WasmSandbox()],
 ]);
+const lifetime = new AgentLifetime({ idleTimeoutMs: config.idleTimeoutMs, maxTasks: config.maxTasks }, (reason) => {
+  log.info({ reason }, 'agent retiring');
+  void shutdown('retire');
+});
 const agent = new Agent(
   {
     id: config.agentId,
@@ -25,6 +30,7 @@ const agent = new Agent(
     redisUrl: config.redisUrl,
     keys: redisKeys(config.redisPrefix),
     stallIntervalMs: config.stallIntervalMs,
+    tasks: lifetime,
   },
   redis,
   sandboxes,
@@ -35,6 +41,7 @@ let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
+  lifetime.stop();
   log.info({ signal }, 'stopping agent');
   await agent.stop();
   redis.disconnect();
@@ -43,7 +50,10 @@ async function shutdown(signal: string): Promise<void> {
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
 
-agent.start().catch((err) => {
-  log.fatal({ err }, 'agent failed to start');
-  process.exit(1);
-});
+agent
+  .start()
+  .then(() => lifetime.start())
+  .catch((err) => {
+    log.fatal({ err }, 'agent failed to start');
+    process.exit(1);
+  });

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
 import type { Storage } from '@crucible/storage';
 import type { Limits } from '@crucible/storage/domain';
-import type { Scheduler } from '@crucible/scheduler';
+import type { Driver, Scheduler } from '@crucible/scheduler';
 import { jsonBody } from './body.js';
 import { errorHandler } from './errors.js';
 import { EvaluationService } from './evaluation-service.js';
@@ -30,6 +30,8 @@ export interface AppDeps {
   storage: Storage;
   redis: Redis;
   scheduler: Pick<Scheduler, 'queue' | 'agents' | 'bus'>;
+  /** The embedded scheduler's driver (its status joins /readyz); only its name when the scheduler is external. */
+  driver?: Pick<Driver, 'name' | 'status'>;
   log: Logger;
   bodyLimitBytes: number;
   maxWaitSeconds: number;
@@ -72,7 +74,7 @@ export function createApp(deps: AppDeps): Koa {
   });
 
   const evaluations = evaluationRoutes({ service, evaluations: storage.evaluations, bus: scheduler.bus, maxWaitSeconds: deps.maxWaitSeconds });
-  const platform = platformRoutes({ storage, redis: deps.redis, scheduler, driver: 'local' });
+  const platform = platformRoutes({ storage, redis: deps.redis, scheduler, driver: deps.driver ?? { name: 'local' } });
 
   const sec = deps.security;
   const keys = gatewayKeys(sec.redisPrefix);

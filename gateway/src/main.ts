@@ -2,7 +2,7 @@
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { openStorage } from '@crucible/storage';
-import { AgentRegistry, EventBus, Scheduler, TaskQueue, loadConfig as loadSchedulerConfig } from '@crucible/scheduler';
+import { AgentRegistry, EventBus, Scheduler, TaskQueue, loadConfig as loadSchedulerConfig, readDriverStatus, type Driver } from '@crucible/scheduler';
 import { redisKeys } from '@crucible/executor-agent/protocol';
 import { createApp } from './app.js';
 import { Accounts } from './auth/accounts.js';
@@ -49,6 +49,7 @@ async function main(): Promise<void> {
     storage,
     redis,
     scheduler: parts,
+    driver: scheduler?.driver ?? externalDriver(redis),
     log,
     bodyLimitBytes: config.bodyLimitBytes,
     maxWaitSeconds: config.maxWaitSeconds,
@@ -86,6 +87,12 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+/** With an external scheduler, its nomad driver's view of Nomad comes through Redis. */
+function externalDriver(redis: Redis): Pick<Driver, 'name' | 'status'> {
+  if (schedulerConfig.driver !== 'nomad') return { name: schedulerConfig.driver };
+  return { name: 'nomad', status: () => readDriverStatus(redis, config.redisPrefix) };
 }
 
 main().catch((err) => {

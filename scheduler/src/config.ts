@@ -1,9 +1,12 @@
 import { hostname } from 'node:os';
+import { loadNomadSettings, type NomadSettings } from './nomad/config.js';
 
 export interface SchedulerConfig {
   redisUrl: string;
   redisPrefix: string;
-  driver: 'local';
+  driver: 'local' | 'nomad';
+  /** Set when driver is `nomad` (see src/nomad/config.ts). */
+  nomad?: NomadSettings;
   /** Agent processes the local driver keeps running. */
   agents: number;
   agentConcurrency: number;
@@ -26,11 +29,12 @@ export interface SchedulerConfig {
 /** Reads the scheduler's configuration once, at the edge; every default lives here. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<SchedulerConfig> {
   const driver = env.CRUCIBLE_DRIVER ?? 'local';
-  if (driver !== 'local') throw new Error(`CRUCIBLE_DRIVER: "${driver}" is not available yet (only "local")`);
+  if (driver !== 'local' && driver !== 'nomad') throw new Error(`CRUCIBLE_DRIVER must be "local" or "nomad", got "${driver}"`);
   return Object.freeze({
     redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     redisPrefix: env.CRUCIBLE_REDIS_PREFIX ?? 'crucible',
     driver,
+    nomad: driver === 'nomad' ? loadNomadSettings(env) : undefined,
     agents: int(env.CRUCIBLE_AGENTS, 2, 0, 'CRUCIBLE_AGENTS'),
     agentConcurrency: int(env.CRUCIBLE_AGENT_CONCURRENCY, 2, 1, 'CRUCIBLE_AGENT_CONCURRENCY'),
     retries: int(env.CRUCIBLE_TASK_RETRIES, 2, 0, 'CRUCIBLE_TASK_RETRIES'),

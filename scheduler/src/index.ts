@@ -1,4 +1,4 @@
-export { Scheduler, agentEntry } from './scheduler.js';
+export { Scheduler, agentEntry, type Driver } from './scheduler.js';
 export { loadConfig, type SchedulerConfig } from './config.js';
 export { TaskQueue, type LaneDepth } from './task-queue.js';
 export { EventBus } from './event-bus.js';
@@ -6,3 +6,4 @@ export { AgentRegistry } from './agent-registry.js';
 export { ResultCollector } from './result-collector.js';
 export { Reconciler, taskOf } from './reconciler.js';
 export { LocalDriver } from './local-driver.js';
+export { NomadClient, NomadDriver, NomadApiError, NomadUnreachableError, readDriverStatus, type DriverStatus } from './nomad/index.js';

@@ -7,6 +7,8 @@ import { AgentRegistry } from './agent-registry.js';
 import type { SchedulerConfig } from './config.js';
 import { EventBus } from './event-bus.js';
 import { LocalDriver } from './local-driver.js';
+import { createNomadDriver } from './nomad/create.js';
+import type { DriverStatus } from './nomad/nomad-driver.js';
 import { Reconciler } from './reconciler.js';
 import { ResultCollector } from './result-collector.js';
 import { TaskQueue } from './task-queue.js';
@@ -14,6 +16,15 @@ import { TaskQueue } from './task-queue.js';
 /** Where the agent program is; resolved through the package, so it follows the build. */
 export function agentEntry(): string {
   return fileURLToPath(import.meta.resolve('@crucible/executor-agent/main'));
+}
+
+/** How agents are run: `local` child processes or `nomad` dispatched jobs. */
+export interface Driver {
+  readonly name: 'local' | 'nomad';
+  start(): void;
+  stop(): Promise<void>;
+  /** For /readyz; a driver without one is always ready. */
+  status?(): DriverStatus | Promise<DriverStatus>;
 }
 
 /**
@@ -24,7 +35,7 @@ export class Scheduler {
   readonly queue: TaskQueue;
   readonly bus: EventBus;
   readonly agents: AgentRegistry;
-  readonly driver: LocalDriver;
+  readonly driver: Driver;
   private readonly collector: ResultCollector;
   private readonly reconciler: Reconciler;
   private reconcileTimer: NodeJS.Timeout | undefined;
@@ -41,15 +52,18 @@ export class Scheduler {
     this.agents = new AgentRegistry(redis, keys);
     this.collector = new ResultCollector(redis.duplicate(), keys, storage.evaluations, this.bus, log.child({ part: 'collector' }), config.consumerName);
     this.reconciler = new Reconciler(storage.evaluations, this.queue, log.child({ part: 'reconciler' }), config.reconcileGraceMs);
-    this.driver = new LocalDriver(
-      {
-        agents: config.agents,
-        entry: agentEntry(),
-        graceMs: config.shutdownGraceMs,
-        env: agentEnv(config),
-      },
-      log.child({ part: 'local-driver' }),
-    );
+    this.driver =
+      config.driver === 'nomad'
+        ? createNomadDriver(config, agentEnv(config), this.queue, redis, log.child({ part: 'nomad-driver' }))
+        : new LocalDriver(
+            {
+              agents: config.agents,
+              entry: agentEntry(),
+              graceMs: config.shutdownGraceMs,
+              env: agentEnv(config),
+            },
+            log.child({ part: 'local-driver' }),
+          );
   }
 
   async start(): Promise<void> {

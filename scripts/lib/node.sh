@@ -16,9 +16,21 @@ ensure_node_deps() {
 }
 
 build_ts() {
+  build_jobs
   say "building (tsc -b)"
   npx tsc -b >&2 || die "TypeScript build failed"
   build_site
+}
+
+# The scheduler's JSON form of jobs/crucible-executor.nomad.hcl (the HCL is the source of truth).
+# Regenerated only when the HCL or its generator changed.
+build_jobs() {
+  local stamp=node_modules/.crucible-jobs-hash want
+  want=$(cat jobs/crucible-executor.nomad.hcl scheduler/scripts/jobspec.ts scheduler/scripts/executor-job.ts | sha256sum | cut -c1-16)
+  [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && return 0
+  say "generating the executor job JSON from jobs/crucible-executor.nomad.hcl"
+  node --import tsx scheduler/scripts/executor-job.ts >&2 || die "jobspec generation failed"
+  echo "$want" >"$stamp"
 }
 
 # The status site (gateway/site, Vite) into gateway/dist/site, where the gateway serves it from.

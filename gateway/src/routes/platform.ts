@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import type { Storage } from '@crucible/storage';
-import type { Scheduler } from '@crucible/scheduler';
+import type { Driver, Scheduler } from '@crucible/scheduler';
 import type { Redis } from 'ioredis';
 import { ApiError } from '../errors.js';
 import { languageStatus } from '../languages.js';
@@ -11,7 +11,7 @@ export interface PlatformRoutesDeps {
   storage: Storage;
   redis: Redis;
   scheduler: Pick<Scheduler, 'queue' | 'agents'>;
-  driver: 'local' | 'nomad';
+  driver: Pick<Driver, 'name' | 'status'>;
 }
 
 /** Languages, queue, health, readiness, metrics and the OpenAPI document. */
@@ -34,7 +34,7 @@ export function platformRoutes({ storage, redis, scheduler, driver }: PlatformRo
         running: a.running,
         lastSeenAt: a.lastSeenAt,
       })),
-      driver,
+      driver: driver.name,
     };
   });
 
@@ -55,16 +55,25 @@ export function platformRoutes({ storage, redis, scheduler, driver }: PlatformRo
     await Promise.all([
       check('postgres', async () => (await storage.ping(), undefined)),
       check('redis', async () => (await redis.ping(), undefined)),
+      check('driver', async () => {
+        // The nomad driver reports whether Nomad answers; the local one has nothing to report.
+        const status = (await driver.status?.()) ?? { ok: true, detail: driver.name };
+        if (!status.ok) throw new Error(status.detail);
+        return status.detail;
+      }),
       check('runtime', async () => {
         const agents = await scheduler.agents.live();
         details = Object.fromEntries(agents.map((a) => [a.id, a.details]));
         const usable = (await languageStatus(scheduler.agents)).filter((l) => l.available).map((l) => l.id);
+        // Under the nomad driver, no agent is the normal idle state: agents are dispatched on demand.
+        if (agents.length === 0 && driver.name === 'nomad') return 'no agent running; the nomad driver dispatches them on demand';
         if (usable.length === 0) throw new Error(agents.length === 0 ? 'no executor agent is running' : 'no language is usable');
         return `usable: ${usable.join(', ')}`;
       }),
     ]);
     const ready = Object.values(checks).every((c) => c.ok);
-    if (!ready) throw new ApiError(503, 'unavailable', 'not ready', { checks, agents: details });
+    // Exposed although a 5xx: which dependency is down is what an operator or orchestrator asks /readyz for.
+    if (!ready) throw new ApiError(503, 'unavailable', 'not ready', { checks, agents: details }, true);
     ctx.body = { status: 'ready', checks, agents: details };
   });
 

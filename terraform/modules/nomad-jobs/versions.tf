@@ -1,0 +1,10 @@
+terraform {
+  required_version = ">= 1.5.0"
+
+  required_providers {
+    nomad = {
+      source  = "hashicorp/nomad"
+      version = "~> 2.3"
+    }
+  }
+}
