@@ -1,6 +1,6 @@
 /**
  * Checks requests (and the fake's own responses) against Nomad's OpenAPI specification
- * (../shared/nomad/openapi.yaml), with the differences its README documents. Stricter than the
+ * (scheduler/nomad-spec/openapi.yaml, vendored from ../shared/nomad), with the differences its README documents. Stricter than the
  * specification in one way on purpose: an object schema that lists properties is closed, so a
  * misspelt field (`Metadata` for `Meta`) is a violation instead of being silently ignored, as
  * Nomad itself would ignore it.
@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
 
-export const SPEC_PATH = process.env.NOMAD_OPENAPI_SPEC ?? resolve(import.meta.dirname, '../../../../../shared/nomad/openapi.yaml');
+export const SPEC_PATH = process.env.NOMAD_OPENAPI_SPEC ?? resolve(import.meta.dirname, '../../../nomad-spec/openapi.yaml');
 
 type Json = Record<string, any>;
 
