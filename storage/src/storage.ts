@@ -1,11 +1,14 @@
 import type { Knex } from 'knex';
 import { createKnex, type ConnectOptions } from './connect.js';
+import { DeadLetterRepository } from './dead-letter-repository.js';
 import { EvaluationRepository } from './evaluation-repository.js';
 import { migrateToLatest } from './migrations/index.js';
 
 /** An open, migrated database and its repositories. Close it (or `await using` it) when done. */
 export interface Storage extends AsyncDisposable {
   evaluations: EvaluationRepository;
+  /** The dead-letter queue (evaluations the platform gave up on). */
+  deadLetters: DeadLetterRepository;
   /** The underlying knex, for health checks and tests; repositories are the API. */
   knex: Knex;
   /** Resolves when the database answers a trivial query; rejects otherwise (for /readyz). */
@@ -30,6 +33,7 @@ export async function openStorage(options: ConnectOptions): Promise<Storage> {
   const close = () => (closing ??= knex.destroy());
   return {
     evaluations: new EvaluationRepository(knex),
+    deadLetters: new DeadLetterRepository(knex),
     knex,
     async ping() {
       await knex.raw('SELECT 1');
