@@ -36,7 +36,7 @@ async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   log.info({ signal }, 'stopping agent');
-  await agent.stop();
+  await agent.stop(config.shutdownGraceMs);
   redis.disconnect();
   process.exit(0);
 }

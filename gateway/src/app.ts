@@ -10,6 +10,7 @@ import { EvaluationService } from './evaluation-service.js';
 import { cachedFor, languageStatus } from './languages.js';
 import { httpMetrics, registerMetrics } from './metrics.js';
 import { fixedOwner, requestId, securityHeaders } from './request-context.js';
+import { dlqRoutes } from './routes/dlq.js';
 import { eventRoutes } from './routes/events.js';
 import { evaluationRoutes } from './routes/evaluations.js';
 import { platformRoutes } from './routes/platform.js';
@@ -24,6 +25,8 @@ export interface AppDeps {
   maxWaitSeconds: number;
   maxLimits: Limits;
   defaultLimits: Limits;
+  /** Backpressure: waiting tasks above which submissions answer 503 `queue_full`. */
+  maxQueueDepth?: number;
   owner: string;
   /** The built status site; the default is where the build puts it. */
   siteDir?: string;
@@ -38,6 +41,8 @@ export function createApp(deps: AppDeps): Koa {
   const { storage, scheduler } = deps;
   const service = new EvaluationService({
     evaluations: storage.evaluations,
+    deadLetters: storage.deadLetters,
+    maxQueueDepth: deps.maxQueueDepth ?? 10_000,
     queue: scheduler.queue,
     bus: scheduler.bus,
     languages: cachedFor(1000, () => languageStatus(scheduler.agents)),
@@ -50,7 +55,7 @@ export function createApp(deps: AppDeps): Koa {
     queue: () => scheduler.queue.depths(),
     agents: () => scheduler.agents.live(),
     languages: () => languageStatus(scheduler.agents),
-    deadLetters: () => storage.evaluations.countByStatus('failed'),
+    deadLetters: () => storage.deadLetters.count(),
   });
 
   const evaluations = evaluationRoutes({ service, evaluations: storage.evaluations, bus: scheduler.bus, maxWaitSeconds: deps.maxWaitSeconds });
@@ -65,6 +70,8 @@ export function createApp(deps: AppDeps): Koa {
   app.use(fixedOwner(deps.owner));
   app.use(evaluations.routes()).use(evaluations.allowedMethods());
   app.use(platform.routes()).use(platform.allowedMethods());
+  const dlq = dlqRoutes({ service, deadLetters: storage.deadLetters });
+  app.use(dlq.routes()).use(dlq.allowedMethods());
   const events = eventRoutes(scheduler.bus);
   app.use(events.routes()).use(events.allowedMethods());
   return app;

@@ -36,6 +36,7 @@ async function main(): Promise<void> {
     log,
     bodyLimitBytes: config.bodyLimitBytes,
     maxWaitSeconds: config.maxWaitSeconds,
+    maxQueueDepth: config.maxQueueDepth,
     maxLimits: config.maxLimits,
     defaultLimits: config.defaultLimits,
     owner: 'local',

@@ -6,3 +6,5 @@ export { AgentRegistry } from './agent-registry.js';
 export { ResultCollector } from './result-collector.js';
 export { Reconciler, taskOf } from './reconciler.js';
 export { LocalDriver } from './local-driver.js';
+export { Autoscaler, type ScaledPool } from './autoscaler.js';
+export { decideAgents, agentSize, hostAgentCapacity, type LaneLoad, type ScalingPolicy, type ScalingDecision, type AgentSize } from './scaling.js';

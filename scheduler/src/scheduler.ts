@@ -6,7 +6,9 @@ import { redisKeys } from '@crucible/executor-agent/protocol';
 import { AgentRegistry } from './agent-registry.js';
 import type { SchedulerConfig } from './config.js';
 import { EventBus } from './event-bus.js';
+import { Autoscaler } from './autoscaler.js';
 import { LocalDriver } from './local-driver.js';
+import { agentSize, hostAgentCapacity } from './scaling.js';
 import { Reconciler } from './reconciler.js';
 import { ResultCollector } from './result-collector.js';
 import { TaskQueue } from './task-queue.js';
@@ -24,7 +26,7 @@ export class Scheduler {
   readonly queue: TaskQueue;
   readonly bus: EventBus;
   readonly agents: AgentRegistry;
-  readonly driver: LocalDriver;
+  readonly autoscaler: Autoscaler;
   private readonly collector: ResultCollector;
   private readonly reconciler: Reconciler;
   private reconcileTimer: NodeJS.Timeout | undefined;
@@ -39,23 +41,34 @@ export class Scheduler {
     this.queue = new TaskQueue({ redisUrl: config.redisUrl, keys, retries: config.retries, retryBackoffMs: config.retryBackoffMs }, redis);
     this.bus = new EventBus(redis, keys);
     this.agents = new AgentRegistry(redis, keys);
-    this.collector = new ResultCollector(redis.duplicate(), keys, storage.evaluations, this.bus, log.child({ part: 'collector' }), config.consumerName);
-    this.reconciler = new Reconciler(storage.evaluations, this.queue, log.child({ part: 'reconciler' }), config.reconcileGraceMs);
-    this.driver = new LocalDriver(
-      {
-        agents: config.agents,
-        entry: agentEntry(),
-        graceMs: config.shutdownGraceMs,
-        env: agentEnv(config),
-      },
-      log.child({ part: 'local-driver' }),
+    this.collector = new ResultCollector(
+      redis.duplicate(), keys, storage.evaluations, this.bus, log.child({ part: 'collector' }), config.consumerName, storage.deadLetters,
+    );
+    this.reconciler = new Reconciler(
+      storage.evaluations, this.queue, log.child({ part: 'reconciler' }), config.reconcileGraceMs, storage.deadLetters, config.retries + 1,
+    );
+    const size = agentSize(config.agentConcurrency, { memoryMb: config.maxTaskMemoryMb, cpus: config.maxTaskCpus });
+    const pools = config.pools.map((lanes) => ({
+      name: lanes.join(','),
+      lanes,
+      policy: { min: config.agents, max: config.agentsMax, tasksPerAgent: config.agentConcurrency, drainTargetSeconds: 10, maxStepUp: 2 },
+      driver: new LocalDriver(
+        { agents: config.agents, entry: agentEntry(), graceMs: config.shutdownGraceMs, env: agentEnv(config), lanes: lanes.join(',') },
+        log.child({ part: 'local-driver', pool: lanes.join(',') }),
+      ),
+    }));
+    this.autoscaler = new Autoscaler(
+      pools,
+      { depths: () => this.queue.depths(), agents: () => this.agents.live() },
+      { intervalMs: config.scaleIntervalMs, idleMs: config.agentIdleMs, hostCapacity: hostAgentCapacity(config.host, size) },
+      log.child({ part: 'autoscaler' }),
     );
   }
 
   async start(): Promise<void> {
     await this.queue.ready();
     await this.collector.start();
-    this.driver.start();
+    this.autoscaler.start();
     // Reconcile only after reports left from a previous run are applied, or finished work would re-run.
     void this.collector.drained.then(() => this.reconcileSoon());
     this.reconcileTimer = setInterval(() => this.reconcileSoon(), this.config.reconcileIntervalMs);
@@ -63,7 +76,7 @@ export class Scheduler {
 
   async stop(): Promise<void> {
     clearInterval(this.reconcileTimer);
-    await this.driver.stop();
+    await this.autoscaler.stop();
     await this.collector.stop();
     await this.bus.close();
     await this.queue.close();
@@ -81,6 +94,8 @@ function agentEnv(config: SchedulerConfig): Record<string, string> {
     REDIS_URL: config.redisUrl,
     CRUCIBLE_REDIS_PREFIX: config.redisPrefix,
     CRUCIBLE_AGENT_CONCURRENCY: String(config.agentConcurrency),
+    CRUCIBLE_STALL_INTERVAL_MS: String(config.stallIntervalMs),
+    CRUCIBLE_SHUTDOWN_GRACE_MS: String(config.shutdownGraceMs),
     CRUCIBLE_CONTAINER_RUNTIME: config.containerRuntime,
     CRUCIBLE_LOG_LEVEL: config.logLevel,
   };

@@ -43,10 +43,10 @@ describe('TaskQueue and Reconciler (real Redis + PGlite)', () => {
     const done = await newEvaluation(f.storage);
     await f.storage.evaluations.transition(done.id, 'cancelled');
 
-    const young = new Reconciler(f.storage.evaluations, queue, silent, 60_000);
+    const young = new Reconciler(f.storage.evaluations, queue, silent, 60_000, f.storage.deadLetters, 3);
     assert.equal(await young.reconcile(), 0, 'nothing older than the grace period');
 
-    const reconciler = new Reconciler(f.storage.evaluations, queue, silent, 0);
+    const reconciler = new Reconciler(f.storage.evaluations, queue, silent, 0, f.storage.deadLetters, 3);
     assert.equal(await reconciler.reconcile(Date.now() + 1000), 2);
     assert.equal(await queue.has(lostQueued.id, 'normal'), true);
     assert.equal(await queue.has(lostRunning.id, 'normal'), true);

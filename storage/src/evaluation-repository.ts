@@ -295,17 +295,21 @@ export class EvaluationRepository {
     return rows.map(toEvent);
   }
 
-  /** Up to `limit` queued, provisioning or running evaluations, oldest first, for reconciliation. */
-  async unfinished(limit: number): Promise<Evaluation[]> {
+  /**
+   * Up to `limit` queued, provisioning or running evaluations, oldest first, for reconciliation;
+   * `after` (the last one of the previous page) continues the scan.
+   */
+  async unfinished(limit: number, after?: { createdAt: string; id: string }): Promise<Evaluation[]> {
     const size = pageSize(limit, limit, Number.MAX_SAFE_INTEGER);
-    const rows = (await this.knex<EvaluationRow>('evaluations')
+    const q = this.knex<EvaluationRow>('evaluations')
       .whereIn('status', UNFINISHED)
       .orderBy([
         { column: 'created_at', order: 'asc' },
         { column: 'id', order: 'asc' },
       ])
-      .limit(size)) as EvaluationRow[];
-    return rows.map(toEvaluation);
+      .limit(size);
+    if (after) q.whereRaw('(created_at, id) > (?::timestamptz, ?::uuid)', [after.createdAt, after.id]);
+    return ((await q) as EvaluationRow[]).map(toEvaluation);
   }
 
   /** How many evaluations are in `status` (e.g. `failed`: the dead-letter size). */
