@@ -73,7 +73,7 @@ export class Autoscaler {
         {
           queued: lanes.reduce((n, d) => n + d.depth, 0),
           running: lanes.reduce((n, d) => n + d.running, 0),
-          agents: ids.size,
+          agents: pool.driver.size,
           idleAgents: idle.length,
           throughputPerAgent: this.observeThroughput(pool.name, mine, seconds),
         },

@@ -36,6 +36,8 @@ export class LocalDriver {
   private readonly agents = new Map<string, AgentProcess>();
   private stopping = false;
   private restartDelay = RESTART_MIN_MS;
+  /** Agents that died unasked and are waiting for their restart: still counted as the pool's. */
+  private pendingRestarts = 0;
 
   constructor(
     private readonly opts: LocalDriverOptions,
@@ -49,6 +51,11 @@ export class LocalDriver {
   /** Agent processes alive now, including ones still starting and ones retiring. */
   get running(): number {
     return this.agents.size;
+  }
+
+  /** Agents the pool has, as the scaler should count them: not retiring, plus those about to restart. */
+  get size(): number {
+    return this.activeIds().length + this.pendingRestarts;
   }
 
   /** Ids (as in their heartbeats) of the agents not already retiring. */
@@ -74,7 +81,11 @@ export class LocalDriver {
       // An agent that ran a while before dying gets a quick restart; one that dies at once backs off.
       this.restartDelay = Date.now() - startedAt > RESTART_MAX_MS ? RESTART_MIN_MS : Math.min(this.restartDelay * 2, RESTART_MAX_MS);
       this.log.warn({ pid: child.pid, code, signal, restartInMs: this.restartDelay }, 'agent process exited; restarting');
-      setTimeout(() => !this.stopping && this.startAgent(), this.restartDelay).unref();
+      this.pendingRestarts++;
+      setTimeout(() => {
+        this.pendingRestarts--;
+        if (!this.stopping) this.startAgent();
+      }, this.restartDelay).unref();
     });
     return id;
   }
