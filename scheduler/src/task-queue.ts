@@ -39,6 +39,10 @@ export class TaskQueue {
       getEvents: false,
       sendEvents: false,
       activateDelayedJobs: true,
+      // bee-queue otherwise keeps every job it created in memory until an event it never gets here
+      // (getEvents is off) removes it: memory grows with every enqueue, and `getJob` answers from
+      // that cache, so a job Redis lost would still look present to the reconciler.
+      storeJobs: false,
     });
     // Errors surface on the calls that hit them; an unhandled 'error' event would crash the process.
     queue.on('error', () => undefined);
