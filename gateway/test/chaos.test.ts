@@ -69,7 +69,7 @@ describe('chaos under load (own Redis, PostgreSQL and dockerd)', () => {
       const submitOne = async (i: number) => {
         const body = withContainers && isContainer(i)
           ? { language: 'python', code: `print(${i})`, limits: { timeoutMs: 20_000 } }
-          : { language: 'javascript', runtime: 'wasm', code: `console.log(${i})` };
+          : { language: 'javascript', runtime: 'wasm', code: `const end = Date.now() + 20; while (Date.now() < end) {} console.log(${i})` };
         for (let tries = 0; tries < 60; tries++) {
           try {
             const res = await platform.request('POST', '/v1/evaluations', body, { 'Idempotency-Key': `chaos-${i}` });
@@ -85,10 +85,20 @@ describe('chaos under load (own Redis, PostgreSQL and dockerd)', () => {
         while (next < TOTAL) {
           const i = next++;
           await submitOne(i);
-          await sleep(80);
+          await sleep(30);
         }
       });
 
+      // How many accepted evaluations are unfinished at once, sampled from PostgreSQL (the truth).
+      let peakInFlight = 0;
+      let sampling = true;
+      const sampler = (async () => {
+        while (sampling) {
+          const row = await storage.knex('evaluations').whereIn('status', ['queued', 'provisioning', 'running']).count({ n: '*' }).first().catch(() => undefined);
+          peakInFlight = Math.max(peakInFlight, Number(row?.n ?? 0));
+          await sleep(250);
+        }
+      })();
       const chaos = (async () => {
         await sleep(3000);
         const beats = Object.values(await probe.hgetall(`${platform.prefix}:agents`)).map((b) => JSON.parse(b) as { pid?: number });
@@ -111,6 +121,9 @@ describe('chaos under load (own Redis, PostgreSQL and dockerd)', () => {
         }
       })();
       await Promise.all([...submitters, chaos]);
+      sampling = false;
+      await sampler;
+      t.diagnostic(`peak in flight (accepted, not yet terminal): ${peakInFlight}`);
       t.diagnostic(`accepted ${accepted.size} of ${TOTAL} (${refused} submit attempts refused or failed during the chaos)`);
       assert.ok(accepted.size >= TOTAL * 0.95, `most submissions were accepted in the end: ${accepted.size}`);
 
