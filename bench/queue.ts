@@ -42,8 +42,12 @@ async function withQueue<T>(fn: (queue: TaskQueue, consume: (onTask: (t: Task) =
   const queue = new TaskQueue({ redisUrl: REDIS_URL, keys, retries: 2, retryBackoffMs: 1000 }, redis);
   await queue.ready();
   const consumers: LaneConsumer[] = [];
+  // Idle consumers are woken as an agent's are: by the producer's publish on the wake channel.
+  const wakeSub = redis.duplicate();
+  await wakeSub.subscribe(keys.wake);
+  wakeSub.on('message', () => consumers.forEach((c) => c.wake()));
   const consume = (onTask: (t: Task) => void) => {
-    const c = new LaneConsumer(redis.duplicate(), { lanes: ['high', 'normal', 'low'], slots: SLOTS, keys, redisUrl: REDIS_URL, stallIntervalMs: 5000, pollMs: 50 }, async ({ task }) => {
+    const c = new LaneConsumer(redis.duplicate(), { lanes: ['high', 'normal', 'low'], slots: SLOTS, keys, redisUrl: REDIS_URL, stallIntervalMs: 5000, pollMs: 1000 }, async ({ task }) => {
       onTask(task);
       return { kind: 'done' };
     }, pino({ level: 'silent' }));
@@ -54,6 +58,7 @@ async function withQueue<T>(fn: (queue: TaskQueue, consume: (onTask: (t: Task) =
     return await fn(queue, consume, redis, prefix);
   } finally {
     await Promise.all(consumers.map((c) => c.stop()));
+    wakeSub.disconnect();
     await queue.close();
     for (;;) {
       const [, batch] = await redis.scan('0', 'MATCH', `${prefix}:*`, 'COUNT', 1000);
