@@ -119,6 +119,7 @@ export class Agent {
     const ac = new AbortController();
     const pickedAt = performance.now();
     this.running.set(task.evaluationId, ac);
+    this.beatNow();
     try {
       if (!sandbox) throw new Error(`this agent has no ${task.runtime} sandbox`);
       if (task.runtime === 'container') await reporter.status('provisioning', undefined, attempt);
@@ -154,6 +155,7 @@ export class Agent {
       this.running.delete(task.evaluationId);
       this.shutdownAborts.delete(task.evaluationId);
       this.lastTaskAt = Date.now();
+      this.beatNow();
     }
   }
 
@@ -164,6 +166,11 @@ export class Agent {
       if (channel === this.opts.keys.wake) this.consumer?.wake();
       else this.running.get(message)?.abort();
     });
+  }
+
+  /** An extra heartbeat when the agent turns busy or idle, so /v1/queue and the scaler see it at once. */
+  private beatNow(): void {
+    if (!this.stopping) void this.heartbeat().catch(() => undefined);
   }
 
   private async heartbeat(): Promise<void> {

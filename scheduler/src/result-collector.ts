@@ -117,7 +117,8 @@ export class ResultCollector {
     const id = report.evaluationId;
     switch (report.type) {
       case 'status': {
-        if (report.attempt !== undefined) await this.recordLostAttempt(id, report.attempt);
+        // A first attempt cannot follow a lost one; only re-deliveries cost the extra read.
+        if (report.attempt !== undefined && report.attempt > 1) await this.recordLostAttempt(id, report.attempt);
         const t = await this.evaluations.transition(id, report.status);
         if (!t) return;
         if (report.sandboxStartMs !== undefined) sandboxStart.observe({ runtime: t.evaluation.runtime }, report.sandboxStartMs / 1000);

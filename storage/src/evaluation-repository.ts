@@ -175,7 +175,8 @@ export class EvaluationRepository {
    * and the loser rolls back its own evaluation and reads the winner's.
    */
   async createOnce(input: CreateEvaluationInput, key: string, ttlMs = IDEMPOTENCY_TTL_MS): Promise<{ evaluation: Evaluation; created: boolean }> {
-    for (;;) {
+    // Two rounds settle any race (the loser finds the winner's key); more means something is wrong.
+    for (let round = 0; round < 5; round++) {
       const existing = await this.byIdempotencyKey(input.owner, key, ttlMs);
       if (existing) return { evaluation: existing, created: false };
       try {
@@ -198,6 +199,7 @@ export class EvaluationRepository {
         // Lost the race: loop to read the winner's evaluation.
       }
     }
+    throw new Error(`idempotency key ${JSON.stringify(key)} could not be claimed nor read`);
   }
 
   /** The evaluation `owner` created with idempotency `key` within `ttlMs`, if any. */
