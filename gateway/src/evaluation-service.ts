@@ -111,11 +111,24 @@ export class EvaluationService {
     };
   }
 
-  /** Stores one prepared evaluation and enqueues it (the batch path: room was checked for the batch). */
-  async accept(input: CreateEvaluationInput): Promise<Evaluation> {
-    const evaluation = await this.deps.evaluations.create(input);
-    await this.announceAndEnqueue(evaluation, input.requestId);
+  /**
+   * Stores one prepared evaluation and enqueues it (the batch path: room was checked for the
+   * batch). With `idempotencyKey`, an evaluation the key already created is returned instead.
+   */
+  async accept(input: CreateEvaluationInput, idempotencyKey?: string): Promise<Evaluation> {
+    if (idempotencyKey === undefined) {
+      const evaluation = await this.deps.evaluations.create(input);
+      await this.announceAndEnqueue(evaluation, input.requestId);
+      return evaluation;
+    }
+    const { evaluation, created } = await this.deps.evaluations.createOnce(input, idempotencyKey);
+    if (created) await this.announceAndEnqueue(evaluation, input.requestId);
     return evaluation;
+  }
+
+  /** The evaluation `owner` created with `idempotencyKey` within the last 24 h, if any. */
+  replay(owner: string, idempotencyKey: string): Promise<Evaluation | undefined> {
+    return this.deps.evaluations.byIdempotencyKey(owner, idempotencyKey);
   }
 
   /**

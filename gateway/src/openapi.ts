@@ -71,6 +71,12 @@ export function openApiDocument(): object {
       '/v1/evaluations/batch': {
         post: {
           summary: 'Submit up to 1000 evaluations; per-item results in input order',
+          parameters: [
+            {
+              name: 'Idempotency-Key', in: 'header', schema: { type: 'string', minLength: 1, maxLength: 255 },
+              description: 'Item i is keyed `<key>#<i>`: resending the batch returns what it created and creates only what is missing.',
+            },
+          ],
           requestBody: { required: true, content: json(ref('BatchRequest')) },
           responses: {
             '202': { description: 'Per-item results.', content: json({ type: 'object', properties: { items: { type: 'array' } } }) },

@@ -17,7 +17,7 @@ async function dropKeys(prefix: string): Promise<void> {
 describe('queue through the API: idempotency and backpressure (no agents: nothing drains)', () => {
   let p: Platform;
   before(async () => {
-    p = await Platform.start({ env: { CRUCIBLE_AGENTS: '0', CRUCIBLE_AGENTS_MAX: '0', CRUCIBLE_MAX_QUEUE_DEPTH: '4' } });
+    p = await Platform.start({ env: { CRUCIBLE_AGENTS: '0', CRUCIBLE_AGENTS_MAX: '0', CRUCIBLE_MAX_QUEUE_DEPTH: '6' } });
   });
   after(async () => {
     await p?.[Symbol.asyncDispose]();
@@ -40,8 +40,21 @@ describe('queue through the API: idempotency and backpressure (no agents: nothin
     assert.equal(bad.json.error.details.field, 'Idempotency-Key');
   });
 
+  it('a batch resent with the same Idempotency-Key creates nothing twice', async () => {
+    const key = `batch-${Date.now()}`;
+    const first = await p.request('POST', '/v1/evaluations/batch', { evaluations: [js('1'), { language: 'nope', code: '1' }] }, { 'Idempotency-Key': key });
+    assert.equal(first.status, 202);
+    assert.ok(first.json.items[0].id);
+    assert.equal(first.json.items[1].error.code, 'unknown_language');
+    const again = await p.request('POST', '/v1/evaluations/batch', { evaluations: [js('1'), js('2')] }, { 'Idempotency-Key': key });
+    assert.equal(again.json.items[0].id, first.json.items[0].id, 'the created item is returned, not created again');
+    assert.ok(again.json.items[1].id, 'the item that failed before is created now');
+    const list = await p.request('GET', '/v1/evaluations?limit=200');
+    assert.equal(list.json.items.filter((e: { id: string }) => e.id === first.json.items[0].id).length, 1);
+  });
+
   it('answers 503 queue_full with Retry-After at the maximum depth; a batch gets per-item results', async () => {
-    // One waiting from the test above; room for 3 more.
+    // Three waiting from the tests above (maximum 6); room for 3 more.
     const one = await p.request('POST', '/v1/evaluations', js('console.log(2)'));
     assert.equal(one.status, 202);
     const batch = await p.request('POST', '/v1/evaluations/batch', { evaluations: [js('1'), js('2'), { language: 'nope', code: '1' }, js('3')] });
@@ -61,7 +74,7 @@ describe('queue through the API: idempotency and backpressure (no agents: nothin
     const list = await p.request('GET', '/v1/evaluations?limit=1');
     assert.equal(list.json.items.length, 1);
     const queue = await p.request('GET', '/v1/queue');
-    assert.equal(queue.json.lanes.reduce((n: number, l: { depth: number }) => n + l.depth, 0), 4);
+    assert.equal(queue.json.lanes.reduce((n: number, l: { depth: number }) => n + l.depth, 0), 6);
   });
 });
 

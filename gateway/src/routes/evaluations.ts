@@ -44,12 +44,21 @@ export function evaluationRoutes({ service, evaluations, bus, maxWaitSeconds }: 
     // Backpressure for the whole batch: 503 when the queue is full; items past the room left get
     // their own `queue_full` error, so a client resubmits exactly those.
     let room = await service.checkRoom(items.length);
+    // With an Idempotency-Key, item i uses the key `<key>#<i>`: resending the same batch with the
+    // same key returns the evaluations already created and creates only the missing ones.
+    const key = parseIdempotencyKey(ctx.get('idempotency-key'));
     // Sequential on purpose: keeps input order in storage and does not flood the database.
-    for (const item of items) {
+    for (const [index, item] of items.entries()) {
       try {
+        const itemKey = key === undefined ? undefined : `${key}#${index}`;
+        const replayed = itemKey === undefined ? undefined : await service.replay(ctx.state.owner, itemKey);
+        if (replayed) {
+          results.push(presentEvaluation(replayed));
+          continue;
+        }
         const input = await service.prepare(ctx.state.owner, item, ctx.state.requestId);
         if (room <= 0) throw new ApiError(503, 'queue_full', 'the queue is full; resubmit this item later');
-        const evaluation = await service.accept(input);
+        const evaluation = await service.accept(input, itemKey);
         room--;
         evaluationsAccepted.inc({ language: evaluation.language, runtime: evaluation.runtime });
         results.push(presentEvaluation(evaluation));
