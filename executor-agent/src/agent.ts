@@ -1,9 +1,10 @@
-import BeeQueue from 'bee-queue';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Priority, RuntimeKind, Task } from '@crucible/storage/domain';
+import { LaneConsumer, type Delivery, type Disposition } from './lane-consumer.js';
 import { HEARTBEAT_INTERVAL_MS, type AgentHeartbeat, type RedisKeys } from './protocol/index.js';
 import { Reporter } from './reporter.js';
+import { mayRetry, retryDelayMs } from './retry-policy.js';
 import type { LanguageInfo, Sandbox } from './sandbox/sandbox.js';
 
 /** How often sandboxes with unavailable languages are checked again. */
@@ -12,8 +13,9 @@ const RECHECK_INTERVAL_MS = 30_000;
 export interface AgentOptions {
   id: string;
   node: string;
+  /** Lanes served, looked at in priority order with a reserved share for lower lanes (lane-order.ts). */
   lanes: Priority[];
-  /** Tasks run at once per lane queue. */
+  /** Tasks run at once, across all lanes. */
   concurrency: number;
   redisUrl: string;
   keys: RedisKeys;
@@ -28,8 +30,12 @@ export interface AgentOptions {
  * status, output and result to the scheduler. It holds Redis access only, never database access.
  */
 export class Agent {
-  private readonly queues: BeeQueue<Task>[] = [];
+  private consumer: LaneConsumer | undefined;
   private readonly running = new Map<string, AbortController>();
+  /** Why a run was aborted: a cancellation ends it, a shutdown hands it back to the queue. */
+  private readonly shutdownAborts = new Set<string>();
+  private completed = 0;
+  private lastTaskAt = Date.now();
   private subscriber: Redis | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private recheckTimer: NodeJS.Timeout | undefined;
@@ -48,26 +54,14 @@ export class Agent {
     await this.heartbeat();
     this.heartbeatTimer = setInterval(() => void this.heartbeat().catch((err) => this.log.warn({ err }, 'heartbeat failed')), HEARTBEAT_INTERVAL_MS);
     this.recheckTimer = setInterval(() => void this.recheckUnavailable(), RECHECK_INTERVAL_MS);
-    for (const lane of this.opts.lanes) {
-      const queue = new BeeQueue<Task>(this.opts.keys.laneQueue(lane), {
-        prefix: this.opts.keys.queuePrefix,
-        redis: { url: this.opts.redisUrl } as never,
-        isWorker: true,
-        getEvents: false,
-        sendEvents: false,
-        removeOnSuccess: true,
-        removeOnFailure: true,
-        // Retries wait as delayed jobs; agents promote them too, so retries need no scheduler.
-        activateDelayedJobs: true,
-        stallInterval: this.opts.stallIntervalMs,
-      });
-      queue.on('error', (err) => this.log.error({ err, lane }, 'queue error'));
-      await queue.ready();
-      queue.process(this.opts.concurrency, (job) => this.handle(job));
-      // Tasks whose agent died mid-run are found by any live agent's stall check.
-      void queue.checkStalledJobs(this.opts.stallIntervalMs);
-      this.queues.push(queue);
-    }
+    // A dedicated connection: the consumer's commands must not queue behind anything else.
+    this.consumer = new LaneConsumer(
+      this.redis.duplicate(),
+      { lanes: this.opts.lanes, slots: this.opts.concurrency, keys: this.opts.keys, redisUrl: this.opts.redisUrl, stallIntervalMs: this.opts.stallIntervalMs, pollMs: 1000 },
+      (delivery) => this.handle(delivery),
+      this.log,
+    );
+    await this.consumer.start();
     this.log.info({ agent: this.opts.id, lanes: this.opts.lanes, languages: this.languages() }, 'agent started');
   }
 
@@ -75,15 +69,24 @@ export class Agent {
     return [...this.sandboxes.values()].flatMap((s) => s.languages());
   }
 
-  /** Stops taking work, lets running tasks finish within `graceMs`, then kills what remains. */
+  /**
+   * Graceful shutdown: stops taking work, lets running tasks finish within `graceMs`, then stops
+   * what remains and hands those tasks back to their lane unrun (another agent runs them; the
+   * hand-back does not count as an attempt).
+   */
   async stop(graceMs = 10_000): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
     clearInterval(this.heartbeatTimer);
     clearInterval(this.recheckTimer);
-    const killLater = setTimeout(() => this.running.forEach((ac) => ac.abort()), graceMs);
-    await Promise.all(this.queues.map((q) => q.close(graceMs + 1000).catch(() => undefined)));
-    clearTimeout(killLater);
+    const handBackLater = setTimeout(() => {
+      for (const [id, ac] of this.running) {
+        this.shutdownAborts.add(id);
+        ac.abort();
+      }
+    }, graceMs);
+    await this.consumer?.stop();
+    clearTimeout(handBackLater);
     await this.redis.hdel(this.opts.keys.agents, this.opts.id).catch(() => undefined);
     await this.subscriber?.quit().catch(() => undefined);
     await Promise.all([...this.sandboxes.values()].map((s) => s[Symbol.asyncDispose]()));
@@ -100,31 +103,37 @@ export class Agent {
     }
   }
 
-  private async handle(job: BeeQueue.Job<Task>): Promise<void> {
-    const task = job.data;
+  private async handle(delivery: Delivery): Promise<Disposition> {
     this.opts.tasks?.taskStarted();
     try {
-      await this.run(job, task);
+      return await this.run(delivery);
     } finally {
       this.opts.tasks?.taskFinished();
     }
   }
 
-  private async run(job: BeeQueue.Job<Task>, task: Task): Promise<void> {
-    const log = this.log.child({ evaluationId: task.evaluationId, requestId: task.requestId });
-    // A task cancelled while queued may still be popped if the removal raced the pop.
+  private async run({ task, attempt, maxAttempts, backoffMs }: Delivery): Promise<Disposition> {
+    const log = this.log.child({ evaluationId: task.evaluationId, requestId: task.requestId, attempt });
+    this.lastTaskAt = Date.now();
+    // A task cancelled while queued may still be taken if the removal raced the take.
     if (await this.redis.exists(this.opts.keys.cancelled(task.evaluationId))) {
       log.info('skipping cancelled task');
-      return;
+      return { kind: 'done' };
+    }
+    const reporter = new Reporter(this.redis, this.opts.keys, this.opts.id, task.evaluationId);
+    if (attempt > maxAttempts) {
+      // Delivered again after its last allowed attempt was lost (agent killed, stalled): give up.
+      await reporter.fault(`gave up after ${maxAttempts} attempt(s): the task was lost each time (agent stopped or stalled)`, false);
+      return { kind: 'done' };
     }
     const sandbox = this.sandboxes.get(task.runtime);
-    const reporter = new Reporter(this.redis, this.opts.keys, this.opts.id, task.evaluationId);
     const ac = new AbortController();
     const pickedAt = performance.now();
     this.running.set(task.evaluationId, ac);
+    this.beatNow();
     try {
       if (!sandbox) throw new Error(`this agent has no ${task.runtime} sandbox`);
-      if (task.runtime === 'container') await reporter.status('provisioning');
+      if (task.runtime === 'container') await reporter.status('provisioning', undefined, attempt);
       log.info({ language: task.language, runtime: task.runtime }, 'task started');
       const result = await sandbox.run({
         evaluationId: task.evaluationId,
@@ -134,28 +143,45 @@ export class Agent {
         args: task.args,
         limits: task.limits,
         signal: ac.signal,
-        onStart: () => void reporter.status('running', Math.round(performance.now() - pickedAt)),
+        onStart: () => void reporter.status('running', Math.round(performance.now() - pickedAt), attempt),
         onOutput: (stream, chunk) => reporter.output(stream, chunk),
       });
+      if (this.shutdownAborts.has(task.evaluationId)) {
+        log.warn('shutting down: task handed back to its lane');
+        return { kind: 'handBack' };
+      }
       await reporter.result(result);
+      this.completed++;
       log.info({ outcome: result.outcome, durationMs: result.durationMs }, 'task finished');
+      return { kind: 'done' };
     } catch (err) {
-      // Anything thrown here is the platform's fault, not the program's: the queue retries it.
-      const retrying = Number(job.options.retries ?? 0) > 0;
+      if (this.shutdownAborts.has(task.evaluationId)) return { kind: 'handBack' };
+      // Anything thrown here is the platform's fault, not the program's: retried while attempts are left.
+      const retrying = mayRetry(attempt, maxAttempts);
+      const message = err instanceof Error ? err.message : String(err);
       log.error({ err, retrying }, 'task failed on a platform fault');
-      await reporter.fault(err instanceof Error ? err.message : String(err), retrying);
-      throw err;
+      await reporter.fault(retrying ? message : `gave up after ${attempt} attempt(s): ${message}`, retrying);
+      return retrying ? { kind: 'retry', delayMs: retryDelayMs(attempt, backoffMs) } : { kind: 'done' };
     } finally {
       this.running.delete(task.evaluationId);
+      this.shutdownAborts.delete(task.evaluationId);
+      this.lastTaskAt = Date.now();
+      this.beatNow();
     }
   }
 
   private async listenForCancellations(): Promise<void> {
     this.subscriber = this.redis.duplicate();
-    await this.subscriber.subscribe(this.opts.keys.cancelChannel);
-    this.subscriber.on('message', (_channel: string, evaluationId: string) => {
-      this.running.get(evaluationId)?.abort();
+    await this.subscriber.subscribe(this.opts.keys.cancelChannel, this.opts.keys.wake);
+    this.subscriber.on('message', (channel: string, message: string) => {
+      if (channel === this.opts.keys.wake) this.consumer?.wake();
+      else this.running.get(message)?.abort();
     });
+  }
+
+  /** An extra heartbeat when the agent turns busy or idle, so /v1/queue and the scaler see it at once. */
+  private beatNow(): void {
+    if (!this.stopping) void this.heartbeat().catch(() => undefined);
   }
 
   private async heartbeat(): Promise<void> {
@@ -164,6 +190,11 @@ export class Agent {
       node: this.opts.node,
       lanes: this.opts.lanes,
       running: this.running.size,
+      slots: this.opts.concurrency,
+      completed: this.completed,
+      // While a task runs the agent is not idle; otherwise, since its last task ended.
+      idleSince: this.running.size > 0 ? null : new Date(this.lastTaskAt).toISOString(),
+      pid: process.pid,
       lastSeenAt: new Date().toISOString(),
       languages: this.languages(),
       details: Object.fromEntries([...this.sandboxes.values()].map((s) => [s.kind, s.details?.() ?? {}])),

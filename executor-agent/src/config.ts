@@ -10,6 +10,8 @@ export interface AgentConfig {
   lanes: Priority[];
   concurrency: number;
   stallIntervalMs: number;
+  /** On SIGTERM, how long running tasks may finish before they are handed back to their lane. */
+  shutdownGraceMs: number;
   /** Docker endpoint, e.g. unix:///run/crucible/docker.sock; empty means dockerode's default. */
   dockerHost: string;
   containerRuntime: 'runc' | 'runsc';
@@ -39,6 +41,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Agent
     lanes: lanes as Priority[],
     concurrency: positiveInt(env.CRUCIBLE_AGENT_CONCURRENCY, 2, 'CRUCIBLE_AGENT_CONCURRENCY'),
     stallIntervalMs: positiveInt(env.CRUCIBLE_STALL_INTERVAL_MS, 5000, 'CRUCIBLE_STALL_INTERVAL_MS'),
+    shutdownGraceMs: positiveInt(env.CRUCIBLE_SHUTDOWN_GRACE_MS, 10_000, 'CRUCIBLE_SHUTDOWN_GRACE_MS'),
     dockerHost: env.DOCKER_HOST ?? '',
     containerRuntime: runtime,
     logLevel: env.CRUCIBLE_LOG_LEVEL ?? 'info',

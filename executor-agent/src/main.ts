@@ -43,7 +43,7 @@ async function shutdown(signal: string): Promise<void> {
   stopping = true;
   lifetime.stop();
   log.info({ signal }, 'stopping agent');
-  await agent.stop();
+  await agent.stop(config.shutdownGraceMs);
   redis.disconnect();
   process.exit(0);
 }

@@ -25,9 +25,9 @@ export class Reporter {
     private readonly evaluationId: string,
   ) {}
 
-  status(status: 'provisioning' | 'running', sandboxStartMs?: number): Promise<void> {
+  status(status: 'provisioning' | 'running', sandboxStartMs?: number, attempt?: number): Promise<void> {
     this.flushOutput();
-    return this.send({ type: 'status', status, sandboxStartMs, evaluationId: this.evaluationId, agentId: this.agentId });
+    return this.send({ type: 'status', status, sandboxStartMs, attempt, evaluationId: this.evaluationId, agentId: this.agentId });
   }
 
   /** Buffers output; consecutive chunks of the same stream merge into one report. */

@@ -104,4 +104,32 @@ describe('Agent (real Redis, real Wasm sandbox)', () => {
     assert.deepEqual(faults.map((f) => f.retrying), [true, false]);
     assert.match(faults[0]!.error, /no container sandbox/);
   });
+
+  it('on graceful shutdown finishes short tasks and hands long ones back to their lane unrun', async () => {
+    const stopping = new Agent(
+      { id: 'agent-stopping', node: 'test-node', lanes: ['low'], concurrency: 2, redisUrl: REDIS_URL, keys, stallIntervalMs: 2000 },
+      redis.duplicate(),
+      new Map<RuntimeKind, Sandbox>([['wasm', new WasmSandbox()]]),
+      pino({ level: 'silent' }),
+    );
+    await stopping.start();
+    const low = new BeeQueue<Task>(keys.laneQueue('low'), { prefix: keys.queuePrefix, redis: { url: REDIS_URL } as never, isWorker: false, getEvents: false });
+    await low.ready();
+    const short = task('const end = Date.now() + 300; while (Date.now() < end) {} console.log("short")');
+    const long = task('while (true) {}', 'wasm', 30_000);
+    await low.createJob(short).setId(short.evaluationId).save();
+    await low.createJob(long).setId(long.evaluationId).save();
+    await reportsFor(long.evaluationId, (r) => r.some((x) => x.type === 'status'));
+    await reportsFor(short.evaluationId, (r) => r.some((x) => x.type === 'status'));
+    await stopping.stop(1000);
+    const shortReports = await reportsFor(short.evaluationId, (r) => r.some((x) => x.type === 'result'));
+    assert.equal((shortReports.at(-1) as Extract<AgentReport, { type: 'result' }>).result.stdout, 'short\n');
+    const longReports = await reportsFor(long.evaluationId, () => true);
+    assert.ok(!longReports.some((r) => r.type === 'result' || r.type === 'fault'), 'a handed-back task reports nothing');
+    assert.deepEqual(await redis.lrange(keys.lane('low', 'waiting'), 0, -1), [long.evaluationId], 'back in its lane');
+    assert.equal(await redis.llen(keys.lane('low', 'active')), 0);
+    assert.equal(await redis.get(keys.attempts(long.evaluationId)), '0', 'the hand-back is not an attempt');
+    await low.removeJob(long.evaluationId);
+    await low.close();
+  });
 });

@@ -21,6 +21,7 @@ import { auditRoutes } from './routes/audit.js';
 import { authRoutes } from './routes/auth.js';
 import { keyRoutes } from './routes/keys.js';
 import { userRoutes } from './routes/users.js';
+import { dlqRoutes } from './routes/dlq.js';
 import { eventRoutes } from './routes/events.js';
 import { evaluationRoutes } from './routes/evaluations.js';
 import { platformRoutes } from './routes/platform.js';
@@ -45,6 +46,8 @@ export interface AppDeps {
     maxActiveEvaluations: number;
     corsOrigins: readonly string[];
   };
+  /** Backpressure: waiting tasks above which submissions answer 503 `queue_full`. */
+  maxQueueDepth?: number;
   /** The built status site; the default is where the build puts it. */
   siteDir?: string;
   /** Reported as crucible_build_info. */
@@ -58,6 +61,8 @@ export function createApp(deps: AppDeps): Koa {
   const { storage, scheduler } = deps;
   const service = new EvaluationService({
     evaluations: storage.evaluations,
+    deadLetters: storage.deadLetters,
+    maxQueueDepth: deps.maxQueueDepth ?? 10_000,
     queue: scheduler.queue,
     bus: scheduler.bus,
     languages: cachedFor(1000, () => languageStatus(scheduler.agents)),
@@ -70,7 +75,7 @@ export function createApp(deps: AppDeps): Koa {
     queue: () => scheduler.queue.depths(),
     agents: () => scheduler.agents.live(),
     languages: () => languageStatus(scheduler.agents),
-    deadLetters: () => storage.evaluations.countByStatus('failed'),
+    deadLetters: () => storage.deadLetters.count(),
   });
 
   const evaluations = evaluationRoutes({ service, evaluations: storage.evaluations, bus: scheduler.bus, maxWaitSeconds: deps.maxWaitSeconds });
@@ -101,6 +106,8 @@ export function createApp(deps: AppDeps): Koa {
   }
   app.use(evaluations.routes()).use(evaluations.allowedMethods());
   app.use(platform.routes()).use(platform.allowedMethods());
+  const dlq = dlqRoutes({ service, deadLetters: storage.deadLetters });
+  app.use(dlq.routes()).use(dlq.allowedMethods());
   const events = eventRoutes(scheduler.bus);
   app.use(events.routes()).use(events.allowedMethods());
   return app;

@@ -13,6 +13,8 @@ export interface GatewayConfig {
   redisPrefix: string;
   bodyLimitBytes: number;
   maxWaitSeconds: number;
+  /** Backpressure: waiting tasks (all lanes) above which submissions get 503 `queue_full`. */
+  maxQueueDepth: number;
   maxLimits: Limits;
   defaultLimits: Limits;
   /** `embedded` runs the scheduler in this process (required with PGlite: one process per data folder). */
@@ -54,6 +56,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Gatew
     redisPrefix: env.CRUCIBLE_REDIS_PREFIX ?? 'crucible',
     bodyLimitBytes: int(env.CRUCIBLE_BODY_LIMIT_BYTES, 4 * 1024 * 1024, 'CRUCIBLE_BODY_LIMIT_BYTES'),
     maxWaitSeconds: int(env.CRUCIBLE_MAX_WAIT_SECONDS, 60, 'CRUCIBLE_MAX_WAIT_SECONDS'),
+    maxQueueDepth: int(env.CRUCIBLE_MAX_QUEUE_DEPTH, 10_000, 'CRUCIBLE_MAX_QUEUE_DEPTH'),
     maxLimits: Object.freeze(maxLimits),
     defaultLimits: Object.freeze(Object.fromEntries(
       Object.entries(DEFAULT_LIMITS).map(([k, v]) => [k, Math.min(v, maxLimits[k as keyof Limits])]),

@@ -34,7 +34,8 @@ export function errorHandler(log: Logger) {
       if (ctx.status === 404 && ctx.body === undefined) throw new ApiError(404, 'not_found', `no route for ${ctx.method} ${ctx.path}`);
     } catch (err) {
       const apiError = toApiError(err);
-      if (apiError.status >= 500) log.error({ err: redacted(err), requestId: ctx.state.requestId, path: ctx.path, method: ctx.method }, 'request failed');
+      // Exposed 5xx answers (queue_full, unavailable) are expected conditions, not faults to log as errors.
+      if (apiError.status >= 500 && !apiError.expose) log.error({ err: redacted(err), requestId: ctx.state.requestId, path: ctx.path, method: ctx.method }, 'request failed');
       ctx.status = apiError.status;
       ctx.set(apiError.headers);
       ctx.body = errorBody(apiError.code, apiError.expose ? apiError.message : 'internal error', apiError.expose ? apiError.details : undefined);

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
-import type { EvaluationRepository } from '@crucible/storage';
+import type { DeadLetterRepository, EvaluationRepository } from '@crucible/storage';
+import type { CreateEvaluationInput } from '@crucible/storage';
 import {
   isTerminal, LimitExceededError, resolveLimits,
   type Evaluation, type Limits, type SourceFile,
@@ -13,6 +14,9 @@ import { validate } from './validation.js';
 
 export interface ServiceDeps {
   evaluations: EvaluationRepository;
+  deadLetters: DeadLetterRepository;
+  /** Backpressure: above this many waiting tasks, submissions get 503 `queue_full`. */
+  maxQueueDepth: number;
   queue: TaskQueue;
   bus: EventBus;
   languages: () => Promise<LanguageInfo[]>;
@@ -28,8 +32,40 @@ export class EvaluationService {
   /**
    * Validates and accepts one evaluation. It is stored first and enqueued after: if the enqueue
    * fails, the row is still there and the scheduler's reconciler enqueues it, so nothing accepted is lost.
+   * With an idempotency key, a key the owner already used returns that evaluation (`created: false`).
    */
-  async submit(owner: string, body: unknown, requestId?: string): Promise<Evaluation> {
+  async submit(owner: string, body: unknown, requestId?: string, idempotencyKey?: string): Promise<{ evaluation: Evaluation; created: boolean }> {
+    if (idempotencyKey !== undefined) {
+      const existing = await this.deps.evaluations.byIdempotencyKey(owner, idempotencyKey);
+      if (existing) return { evaluation: existing, created: false };
+    }
+    const input = await this.prepare(owner, body, requestId);
+    await this.checkRoom(1);
+    const { evaluation, created } =
+      idempotencyKey === undefined
+        ? { evaluation: await this.deps.evaluations.create(input), created: true }
+        : await this.deps.evaluations.createOnce(input, idempotencyKey);
+    if (created) await this.announceAndEnqueue(evaluation, requestId);
+    return { evaluation, created };
+  }
+
+  /**
+   * Backpressure: how many more tasks the queue takes now; throws 503 `queue_full` (with
+   * Retry-After) when none. Redis being unreachable does not refuse work: PostgreSQL holds it and
+   * the reconciler enqueues it later.
+   */
+  async checkRoom(wanted: number): Promise<number> {
+    const waiting = await withTimeout(this.deps.queue.waiting(), ENQUEUE_TIMEOUT_MS).catch(() => 0);
+    const room = this.deps.maxQueueDepth - waiting;
+    if (room < Math.min(1, wanted)) {
+      throw new ApiError(503, 'queue_full', `the queue is full (${waiting} waiting, at most ${this.deps.maxQueueDepth}); retry later`,
+        { waiting, maxQueueDepth: this.deps.maxQueueDepth }, true, { 'Retry-After': String(QUEUE_FULL_RETRY_AFTER_S) });
+    }
+    return room;
+  }
+
+  /** Validates a request and resolves everything the stored evaluation needs. */
+  async prepare(owner: string, body: unknown, requestId?: string): Promise<CreateEvaluationInput> {
     const req = validate<SubmitRequest>(EvaluationRequest, body);
     const known = KNOWN_LANGUAGES.find((l) => l.id === req.language);
     if (!known) {
@@ -61,7 +97,7 @@ export class EvaluationService {
       : [{ name: defaultFileName(known.id), content: req.code ?? '', encoding: 'utf8' }];
     if (new Set(files.map((f) => f.name)).size !== files.length) throw invalidRequest('file names must be unique', { field: 'files' });
 
-    const evaluation = await this.deps.evaluations.create({
+    return {
       owner,
       language: known.id,
       runtime: known.runtime,
@@ -72,7 +108,50 @@ export class EvaluationService {
       limits,
       metadata: req.metadata ?? {},
       requestId,
-    });
+    };
+  }
+
+  /**
+   * Stores one prepared evaluation and enqueues it (the batch path: room was checked for the
+   * batch). With `idempotencyKey`, an evaluation the key already created is returned instead.
+   */
+  async accept(input: CreateEvaluationInput, idempotencyKey?: string): Promise<Evaluation> {
+    if (idempotencyKey === undefined) {
+      const evaluation = await this.deps.evaluations.create(input);
+      await this.announceAndEnqueue(evaluation, input.requestId);
+      return evaluation;
+    }
+    const { evaluation, created } = await this.deps.evaluations.createOnce(input, idempotencyKey);
+    if (created) await this.announceAndEnqueue(evaluation, input.requestId);
+    return evaluation;
+  }
+
+  /** The evaluation `owner` created with `idempotencyKey` within the last 24 h, if any. */
+  replay(owner: string, idempotencyKey: string): Promise<Evaluation | undefined> {
+    return this.deps.evaluations.byIdempotencyKey(owner, idempotencyKey);
+  }
+
+  /**
+   * Retries a dead letter: the evaluation goes back to `queued` in storage (the truth) and is then
+   * enqueued with a fresh attempt count. 404 for an unknown or already retried letter.
+   */
+  async retryDeadLetter(id: string): Promise<Evaluation> {
+    let t;
+    try {
+      t = await this.deps.deadLetters.retry(id);
+    } catch (err) {
+      if ((err as Error).name === 'StorageInputError') throw notFound(`dead letter ${id}`);
+      throw err;
+    }
+    await this.deps.bus.publishStatus(t.event, t.evaluation.owner).catch(() => undefined);
+    await withTimeout(this.deps.queue.enqueue(taskOf(t.evaluation), t.evaluation.priority, { fresh: true }), ENQUEUE_TIMEOUT_MS).catch((err) =>
+      this.deps.log.warn({ err, evaluationId: t.evaluation.id }, 'enqueue failed; the reconciler will enqueue it'),
+    );
+    return t.evaluation;
+  }
+
+  private async announceAndEnqueue(evaluation: Evaluation, requestId: string | undefined): Promise<void> {
+    const owner = evaluation.owner;
     // Live lists learn of the new evaluation at once; the watcher feed is advice, so a failure here is ignored.
     const created = { evaluationId: evaluation.id, seq: 1, type: 'status' as const, data: { status: 'queued' }, at: evaluation.createdAt };
     await withTimeout(this.deps.bus.publishStatus(created, owner), ENQUEUE_TIMEOUT_MS).catch(() => undefined);
@@ -84,7 +163,6 @@ export class EvaluationService {
       // would invite a retry that runs the program twice.
       this.deps.log.warn({ err, evaluationId: evaluation.id }, 'enqueue failed; the reconciler will enqueue it');
     }
-    return evaluation;
   }
 
   async get(owner: string, id: string): Promise<Evaluation> {
@@ -130,6 +208,8 @@ export class EvaluationService {
 }
 
 const ENQUEUE_TIMEOUT_MS = 2000;
+/** What a `queue_full` answer tells clients to wait: about the time agents need to drain a little. */
+const QUEUE_FULL_RETRY_AFTER_S = 5;
 /** How long a cancel waits for the agent's report of the killed run before ending it itself. */
 const CANCEL_REPORT_WAIT_MS = 3000;
 

@@ -53,6 +53,7 @@ async function main(): Promise<void> {
     log,
     bodyLimitBytes: config.bodyLimitBytes,
     maxWaitSeconds: config.maxWaitSeconds,
+    maxQueueDepth: config.maxQueueDepth,
     maxLimits: config.maxLimits,
     defaultLimits: config.defaultLimits,
     security: {

@@ -34,6 +34,7 @@ export function openApiDocument(): object {
         SourceFile: schemas.SourceFile,
         Language: schemas.Language,
         Queue: schemas.Queue,
+        DeadLetter: schemas.DeadLetter,
         Error: schemas.ErrorBody,
       },
     },
@@ -43,9 +44,14 @@ export function openApiDocument(): object {
           summary: 'Submit an evaluation',
           parameters: [
             { name: 'wait', in: 'query', schema: { type: 'number', minimum: 0 }, description: 'Seconds to wait for a terminal status.' },
+            {
+              name: 'Idempotency-Key', in: 'header', schema: { type: 'string', minLength: 1, maxLength: 255 },
+              description: 'The same key from the same owner (kept 24 h) returns the same evaluation (200) instead of creating another.',
+            },
           ],
           requestBody: { required: true, content: json(ref('EvaluationRequest')) },
           responses: {
+            '200': { description: 'The evaluation this Idempotency-Key already created.', content: json(ref('Evaluation')) },
             '201': { description: 'Finished within the wait.', content: json(ref('Evaluation')) },
             '202': { description: 'Accepted.', content: json(ref('Evaluation')) },
             ...errors,
@@ -71,6 +77,12 @@ export function openApiDocument(): object {
       '/v1/evaluations/batch': {
         post: {
           summary: 'Submit up to 1000 evaluations; per-item results in input order',
+          parameters: [
+            {
+              name: 'Idempotency-Key', in: 'header', schema: { type: 'string', minLength: 1, maxLength: 255 },
+              description: 'Item i is keyed `<key>#<i>`: resending the batch returns what it created and creates only what is missing.',
+            },
+          ],
           requestBody: { required: true, content: json(ref('BatchRequest')) },
           responses: {
             '202': { description: 'Per-item results.', content: json({ type: 'object', properties: { items: { type: 'array' } } }) },
@@ -98,6 +110,29 @@ export function openApiDocument(): object {
         },
       },
       ...authPaths,
+      '/v1/dlq': {
+        get: {
+          summary: 'Dead-letter queue: evaluations the platform gave up on (admin)',
+          parameters: [
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200 } },
+            { name: 'cursor', in: 'query', schema: { type: 'string' } },
+          ],
+          responses: {
+            '200': {
+              description: 'Open dead letters, newest first.',
+              content: json({ type: 'object', properties: { items: { type: 'array', items: ref('DeadLetter') }, nextCursor: { type: ['string', 'null'] } } }),
+            },
+            '400': errors['400'],
+          },
+        },
+      },
+      '/v1/dlq/{id}/retry': {
+        post: {
+          summary: 'Retry a dead letter: its evaluation is queued again with a fresh attempt budget (admin)',
+          parameters: [idParam],
+          responses: { '200': { description: 'The re-queued evaluation.', content: json(ref('Evaluation')) }, '404': errors['404'] },
+        },
+      },
       '/v1/languages': {
         get: { security: [], summary: 'Languages with availability', responses: { '200': { description: 'Languages.', content: json({ type: 'array', items: ref('Language') }) } } },
       },

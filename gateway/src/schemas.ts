@@ -136,3 +136,19 @@ export const Queue = {
     driver: { enum: ['local', 'nomad'] },
   },
 } as const;
+
+/** One open dead letter (`GET /v1/dlq`). */
+export const DeadLetter = {
+  type: 'object',
+  properties: {
+    id: { type: 'string', format: 'uuid' },
+    evaluationId: { type: 'string', format: 'uuid' },
+    owner: { type: 'string' },
+    language: { type: 'string' },
+    runtime: { enum: ['container', 'wasm'] },
+    priority: { enum: [...PRIORITIES] },
+    reason: { type: 'string' },
+    attempts: { type: 'integer' },
+    createdAt: { type: 'string', format: 'date-time' },
+  },
+} as const;

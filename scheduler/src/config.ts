@@ -1,4 +1,5 @@
-import { hostname } from 'node:os';
+import { cpus, hostname, totalmem } from 'node:os';
+import { DEFAULT_MAX_LIMITS, PRIORITIES, type Priority } from '@crucible/storage/domain';
 import { loadNomadSettings, type NomadSettings } from './nomad/config.js';
 
 export interface SchedulerConfig {
@@ -7,9 +8,23 @@ export interface SchedulerConfig {
   driver: 'local' | 'nomad';
   /** Set when driver is `nomad` (see src/nomad/config.ts). */
   nomad?: NomadSettings;
-  /** Agent processes the local driver keeps running. */
+  /** Local driver: agents each pool keeps at least (and starts with). */
   agents: number;
+  /** Agents each pool may scale up to. */
+  agentsMax: number;
+  /** Pools of agents, each serving some lanes (in priority order) and scaled on its own. */
+  pools: Priority[][];
+  /** An agent idle for longer than this may be retired (down to `agents`). */
+  agentIdleMs: number;
+  scaleIntervalMs: number;
+  /** Tasks one agent runs at once, across its lanes. */
   agentConcurrency: number;
+  stallIntervalMs: number;
+  /** The largest limits a task may have: what an agent is sized for. */
+  maxTaskMemoryMb: number;
+  maxTaskCpus: number;
+  /** This host, for the local driver's capacity. */
+  host: { cpus: number; memoryMb: number };
   retries: number;
   retryBackoffMs: number;
   reconcileIntervalMs: number;
@@ -30,12 +45,21 @@ export interface SchedulerConfig {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<SchedulerConfig> {
   const driver = env.CRUCIBLE_DRIVER ?? 'local';
   if (driver !== 'local' && driver !== 'nomad') throw new Error(`CRUCIBLE_DRIVER must be "local" or "nomad", got "${driver}"`);
+  const agents = int(env.CRUCIBLE_AGENTS, 2, 0, 'CRUCIBLE_AGENTS');
   return Object.freeze({
     redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     redisPrefix: env.CRUCIBLE_REDIS_PREFIX ?? 'crucible',
     driver,
     nomad: driver === 'nomad' ? loadNomadSettings(env) : undefined,
-    agents: int(env.CRUCIBLE_AGENTS, 2, 0, 'CRUCIBLE_AGENTS'),
+    agents,
+    agentsMax: Math.max(agents, int(env.CRUCIBLE_AGENTS_MAX, Math.max(agents, cpus().length), 0, 'CRUCIBLE_AGENTS_MAX')),
+    pools: parsePools(env.CRUCIBLE_POOLS ?? PRIORITIES.join(',')),
+    agentIdleMs: int(env.CRUCIBLE_AGENT_IDLE_MS, 60_000, 0, 'CRUCIBLE_AGENT_IDLE_MS'),
+    scaleIntervalMs: int(env.CRUCIBLE_SCALE_INTERVAL_MS, 2000, 100, 'CRUCIBLE_SCALE_INTERVAL_MS'),
+    stallIntervalMs: int(env.CRUCIBLE_STALL_INTERVAL_MS, 5000, 100, 'CRUCIBLE_STALL_INTERVAL_MS'),
+    maxTaskMemoryMb: int(env.CRUCIBLE_MAX_MEMORY_MB, DEFAULT_MAX_LIMITS.memoryMb, 1, 'CRUCIBLE_MAX_MEMORY_MB'),
+    maxTaskCpus: Number(env.CRUCIBLE_MAX_CPUS || DEFAULT_MAX_LIMITS.cpus),
+    host: { cpus: cpus().length, memoryMb: Math.floor(totalmem() / 2 ** 20) },
     agentConcurrency: int(env.CRUCIBLE_AGENT_CONCURRENCY, 2, 1, 'CRUCIBLE_AGENT_CONCURRENCY'),
     retries: int(env.CRUCIBLE_TASK_RETRIES, 2, 0, 'CRUCIBLE_TASK_RETRIES'),
     retryBackoffMs: int(env.CRUCIBLE_RETRY_BACKOFF_MS, 1000, 1, 'CRUCIBLE_RETRY_BACKOFF_MS'),
@@ -56,4 +80,15 @@ function int(value: string | undefined, fallback: number, min: number, name: str
   const n = Number(value);
   if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer ≥ ${min}, got "${value}"`);
   return n;
+}
+
+/** `high|normal,low` → [[high], [normal, low]]: pools separated by `|`, lanes by `,`. */
+function parsePools(value: string): Priority[][] {
+  const pools = value.split('|').map((pool) => pool.split(',').map((l) => l.trim()).filter(Boolean));
+  for (const lane of pools.flat()) {
+    if (!(PRIORITIES as readonly string[]).includes(lane)) throw new Error(`CRUCIBLE_POOLS: unknown lane "${lane}"`);
+  }
+  if (pools.some((p) => p.length === 0)) throw new Error('CRUCIBLE_POOLS: empty pool');
+  // Each pool's lanes in priority order: the agents look at them in that order.
+  return pools.map((p) => PRIORITIES.filter((l) => p.includes(l)));
 }

@@ -7,3 +7,5 @@ export { ResultCollector } from './result-collector.js';
 export { Reconciler, taskOf } from './reconciler.js';
 export { LocalDriver } from './local-driver.js';
 export { NomadClient, NomadDriver, NomadApiError, NomadUnreachableError, readDriverStatus, type DriverStatus } from './nomad/index.js';
+export { Autoscaler, type ScaledPool } from './autoscaler.js';
+export { decideAgents, agentSize, hostAgentCapacity, type LaneLoad, type ScalingPolicy, type ScalingDecision, type AgentSize } from './scaling.js';

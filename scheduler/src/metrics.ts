@@ -1,4 +1,4 @@
-import { Counter, Histogram } from 'prom-client';
+import { Counter, Gauge, Histogram } from 'prom-client';
 
 /** Scheduler-side metrics, on prom-client's default registry (served by the gateway's /metrics). */
 export const evaluationsFinished = new Counter({
@@ -53,8 +53,10 @@ export const KILL_KINDS: Partial<Record<string, string>> = {
 
 export const taskRetries = new Counter({
   name: 'crucible_task_retries_total',
-  help: 'Tasks handed back to the queue for another attempt after a platform fault.',
+  help: 'Tasks handed back to the queue for another attempt, by reason: fault (platform fault), lost (agent died mid-run), reconciled (Redis lost it).',
+  labelNames: ['reason'] as const,
 });
+for (const reason of ['fault', 'lost', 'reconciled']) taskRetries.inc({ reason }, 0);
 
 export const platformFaults = new Counter({
   name: 'crucible_platform_faults_total',
@@ -65,3 +67,15 @@ export const platformFaults = new Counter({
 platformFaults.inc({ retrying: 'true' }, 0);
 platformFaults.inc({ retrying: 'false' }, 0);
 
+
+export const scalingDecisions = new Counter({
+  name: 'crucible_scaling_decisions_total',
+  help: 'Scaling decisions that started (up) or retired (down) agents, by pool.',
+  labelNames: ['pool', 'direction'] as const,
+});
+
+export const scalingDesired = new Gauge({
+  name: 'crucible_scaling_desired_agents',
+  help: 'Agents the last scaling decision wanted, by pool.',
+  labelNames: ['pool'] as const,
+});

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { EvaluationRepository } from '@crucible/storage';
+import type { DeadLetterRepository, EvaluationRepository } from '@crucible/storage';
 import type { Evaluation } from '@crucible/storage/domain';
 import { decodeReport, type AgentReport, type RedisKeys } from '@crucible/executor-agent/protocol';
 import type { EventBus } from './event-bus.js';
@@ -31,16 +31,13 @@ export class ResultCollector {
     private readonly bus: EventBus,
     private readonly log: Logger,
     private readonly consumer: string,
+    private readonly deadLetters: DeadLetterRepository,
   ) {
     this.drained = new Promise((resolve) => (this.markDrained = resolve));
   }
 
   async start(): Promise<void> {
-    try {
-      await this.redis.xgroup('CREATE', this.keys.reports, this.keys.reportsGroup, '0', 'MKSTREAM');
-    } catch (err) {
-      if (!String(err).includes('BUSYGROUP')) throw err;
-    }
+    await this.createGroup();
     this.running = true;
     this.loop = this.run();
   }
@@ -71,6 +68,9 @@ export class ResultCollector {
         }
       } catch (err) {
         if (!this.running) break;
+        // Redis restarted empty: the group is gone, and reports agents wrote since are in a new
+        // stream. Recreating the group at '0' reads those too.
+        if (String(err).includes('NOGROUP')) await this.createGroup().catch(() => undefined);
         this.log.error({ err }, 'applying reports failed; retrying');
         cursor = '0';
         await new Promise<void>((resolve) => {
@@ -82,6 +82,14 @@ export class ResultCollector {
     this.markDrained();
   }
 
+  private async createGroup(): Promise<void> {
+    try {
+      await this.redis.xgroup('CREATE', this.keys.reports, this.keys.reportsGroup, '0', 'MKSTREAM');
+    } catch (err) {
+      if (!String(err).includes('BUSYGROUP')) throw err;
+    }
+  }
+
   private async read(cursor: string): Promise<[string, string[]][]> {
     const args = ['GROUP', this.keys.reportsGroup, this.consumer, 'COUNT', BATCH] as const;
     const res = (cursor === '>'
@@ -90,11 +98,27 @@ export class ResultCollector {
     return res?.[0]?.[1] ?? [];
   }
 
+  /**
+   * An agent announcing attempt `attempt` while storage still shows an earlier one provisioning or
+   * running means that earlier attempt was lost (its agent died; the stall check re-delivered the
+   * task). Record it as a retry first, so the new attempt is counted and the history shows why.
+   */
+  private async recordLostAttempt(id: string, attempt: number): Promise<void> {
+    const current = await this.evaluations.get(id);
+    if (!current || (current.status !== 'provisioning' && current.status !== 'running') || attempt <= current.attempts) return;
+    const t = await this.evaluations.transition(id, 'queued', { error: `attempt ${current.attempts} was lost (its agent stopped); retrying` });
+    if (!t) return;
+    taskRetries.inc({ reason: 'lost' });
+    await this.bus.publishStatus(t.event, t.evaluation.owner);
+  }
+
   /** Applies one report. Reports for an evaluation already terminal (e.g. cancelled) change nothing. */
   async apply(report: AgentReport): Promise<void> {
     const id = report.evaluationId;
     switch (report.type) {
       case 'status': {
+        // A first attempt cannot follow a lost one; only re-deliveries cost the extra read.
+        if (report.attempt !== undefined && report.attempt > 1) await this.recordLostAttempt(id, report.attempt);
         const t = await this.evaluations.transition(id, report.status);
         if (!t) return;
         if (report.sandboxStartMs !== undefined) sandboxStart.observe({ runtime: t.evaluation.runtime }, report.sandboxStartMs / 1000);
@@ -132,9 +156,12 @@ export class ResultCollector {
       }
       case 'fault': {
         platformFaults.inc({ retrying: String(report.retrying) });
-        const t = await this.evaluations.transition(id, report.retrying ? 'queued' : 'failed', { error: report.error });
+        // No retry left: failed, with the reason, and filed in the dead-letter queue (one transaction).
+        const t = report.retrying
+          ? await this.evaluations.transition(id, 'queued', { error: report.error })
+          : await this.deadLetters.fail(id, report.error);
         if (!t) return;
-        if (report.retrying) taskRetries.inc();
+        if (report.retrying) taskRetries.inc({ reason: 'fault' });
         if (!report.retrying) {
           evaluationsFinished.inc({ language: t.evaluation.language, runtime: t.evaluation.runtime, status: 'failed', outcome: 'none' });
         }

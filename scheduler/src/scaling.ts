@@ -84,3 +84,33 @@ export function decideAgents(load: LaneLoad, policy: ScalingPolicy, capacity: nu
 function clamp(n: number, min: number, max: number): number {
   return Math.min(Math.max(n, min), Math.max(min, max));
 }
+
+/** What one agent of a pool may use at most: `slots` tasks at the largest limits a task may ask for. */
+export interface AgentSize {
+  readonly memoryMb: number;
+  readonly cpus: number;
+}
+
+/** An agent process's own footprint (Node, Wasm workers), on top of what its tasks may use. */
+export const AGENT_OVERHEAD_MB = 128;
+
+/**
+ * The resource class of a pool's agents, derived from the limits its tasks may have: an agent is
+ * sized for `slots` tasks at the server's maximum limits, so a lane whose tasks are small can run
+ * more, smaller agents. The Nomad driver asks for this size per dispatched agent.
+ */
+export function agentSize(slots: number, maxTask: { memoryMb: number; cpus: number }): AgentSize {
+  const n = Math.max(1, slots);
+  return { memoryMb: AGENT_OVERHEAD_MB + n * maxTask.memoryMb, cpus: n * maxTask.cpus };
+}
+
+/**
+ * How many agents of `size` a host (or node) can hold in all: bounded by its memory (keeping
+ * `reserveMb` for everything else) and by `agentsPerCore` per CPU core. At least 1, so a small
+ * host still runs something.
+ */
+export function hostAgentCapacity(host: { cpus: number; memoryMb: number }, size: AgentSize, agentsPerCore = 2, reserveMb = 1024): number {
+  const byMemory = Math.floor(Math.max(0, host.memoryMb - reserveMb) / Math.max(1, size.memoryMb));
+  const byCpu = Math.floor(Math.max(1, host.cpus) * Math.max(0, agentsPerCore));
+  return Math.max(1, Math.min(byMemory, byCpu));
+}

@@ -6,9 +6,11 @@ import { redisKeys } from '@crucible/executor-agent/protocol';
 import { AgentRegistry } from './agent-registry.js';
 import type { SchedulerConfig } from './config.js';
 import { EventBus } from './event-bus.js';
+import { Autoscaler } from './autoscaler.js';
 import { LocalDriver } from './local-driver.js';
 import { createNomadDriver } from './nomad/create.js';
 import type { DriverStatus } from './nomad/nomad-driver.js';
+import { agentSize, hostAgentCapacity } from './scaling.js';
 import { Reconciler } from './reconciler.js';
 import { ResultCollector } from './result-collector.js';
 import { TaskQueue } from './task-queue.js';
@@ -50,20 +52,36 @@ export class Scheduler {
     this.queue = new TaskQueue({ redisUrl: config.redisUrl, keys, retries: config.retries, retryBackoffMs: config.retryBackoffMs }, redis);
     this.bus = new EventBus(redis, keys);
     this.agents = new AgentRegistry(redis, keys);
-    this.collector = new ResultCollector(redis.duplicate(), keys, storage.evaluations, this.bus, log.child({ part: 'collector' }), config.consumerName);
-    this.reconciler = new Reconciler(storage.evaluations, this.queue, log.child({ part: 'reconciler' }), config.reconcileGraceMs);
+    this.collector = new ResultCollector(
+      redis.duplicate(), keys, storage.evaluations, this.bus, log.child({ part: 'collector' }), config.consumerName, storage.deadLetters,
+    );
+    this.reconciler = new Reconciler(
+      storage.evaluations, this.queue, log.child({ part: 'reconciler' }), config.reconcileGraceMs, storage.deadLetters, config.retries + 1,
+    );
     this.driver =
       config.driver === 'nomad'
         ? createNomadDriver(config, agentEnv(config), this.queue, redis, log.child({ part: 'nomad-driver' }))
-        : new LocalDriver(
-            {
-              agents: config.agents,
-              entry: agentEntry(),
-              graceMs: config.shutdownGraceMs,
-              env: agentEnv(config),
-            },
-            log.child({ part: 'local-driver' }),
-          );
+        : this.localAutoscaler(config, log);
+  }
+
+  /** The local driver: one pool of agent processes per group of lanes, sized by the autoscaler. */
+  private localAutoscaler(config: SchedulerConfig, log: Logger): Autoscaler {
+    const size = agentSize(config.agentConcurrency, { memoryMb: config.maxTaskMemoryMb, cpus: config.maxTaskCpus });
+    const pools = config.pools.map((lanes) => ({
+      name: lanes.join(','),
+      lanes,
+      policy: { min: config.agents, max: config.agentsMax, tasksPerAgent: config.agentConcurrency, drainTargetSeconds: 10, maxStepUp: 2 },
+      driver: new LocalDriver(
+        { agents: config.agents, entry: agentEntry(), graceMs: config.shutdownGraceMs, env: agentEnv(config), lanes: lanes.join(',') },
+        log.child({ part: 'local-driver', pool: lanes.join(',') }),
+      ),
+    }));
+    return new Autoscaler(
+      pools,
+      { depths: () => this.queue.depths(), agents: () => this.agents.live() },
+      { intervalMs: config.scaleIntervalMs, idleMs: config.agentIdleMs, hostCapacity: hostAgentCapacity(config.host, size) },
+      log.child({ part: 'autoscaler' }),
+    );
   }
 
   async start(): Promise<void> {
@@ -95,6 +113,8 @@ function agentEnv(config: SchedulerConfig): Record<string, string> {
     REDIS_URL: config.agentRedisUrl,
     CRUCIBLE_REDIS_PREFIX: config.redisPrefix,
     CRUCIBLE_AGENT_CONCURRENCY: String(config.agentConcurrency),
+    CRUCIBLE_STALL_INTERVAL_MS: String(config.stallIntervalMs),
+    CRUCIBLE_SHUTDOWN_GRACE_MS: String(config.shutdownGraceMs),
     CRUCIBLE_CONTAINER_RUNTIME: config.containerRuntime,
     CRUCIBLE_LOG_LEVEL: config.logLevel,
   };

@@ -22,38 +22,74 @@ export interface TaskQueueOptions {
  * evaluation id, so enqueueing an evaluation twice (e.g. by a reconciler) creates one job.
  */
 export class TaskQueue {
-  private readonly lanes: ReadonlyMap<Priority, BeeQueue<Task>>;
+  private readonly lanes = new Map<Priority, BeeQueue<Task>>();
 
   constructor(
     private readonly opts: TaskQueueOptions,
     private readonly redis: Redis,
   ) {
-    this.lanes = new Map(
-      PRIORITIES.map((p) => [
-        p,
-        new BeeQueue<Task>(opts.keys.laneQueue(p), {
-          prefix: opts.keys.queuePrefix,
-          redis: { url: opts.redisUrl } as never,
-          isWorker: false,
-          getEvents: false,
-          sendEvents: false,
-          activateDelayedJobs: true,
-        }),
-      ]),
-    );
+    for (const p of PRIORITIES) this.lanes.set(p, this.openLane(p));
+  }
+
+  private openLane(priority: Priority): BeeQueue<Task> {
+    const queue = new BeeQueue<Task>(this.opts.keys.laneQueue(priority), {
+      prefix: this.opts.keys.queuePrefix,
+      redis: { url: this.opts.redisUrl } as never,
+      isWorker: false,
+      getEvents: false,
+      sendEvents: false,
+      activateDelayedJobs: true,
+      // bee-queue otherwise keeps every job it created in memory until an event it never gets here
+      // (getEvents is off) removes it: memory grows with every enqueue, and `getJob` answers from
+      // that cache, so a job Redis lost would still look present to the reconciler.
+      storeJobs: false,
+    });
+    // Errors surface on the calls that hit them; an unhandled 'error' event would crash the process.
+    queue.on('error', () => undefined);
+    return queue;
   }
 
   async ready(): Promise<void> {
     await Promise.all([...this.lanes.values()].map((q) => q.ready()));
   }
 
-  async enqueue(task: Task, priority: Priority): Promise<void> {
-    await this.lane(priority)
-      .createJob(task)
-      .setId(task.evaluationId)
-      .retries(this.opts.retries)
-      .backoff('exponential', this.opts.retryBackoffMs)
-      .save();
+  /**
+   * Enqueues the task in its lane (job id = evaluation id, so a second enqueue is a no-op) and
+   * wakes idle agents. `fresh` restarts the attempt count (a dead letter being retried).
+   * `retries` platform-fault retries are allowed; agents back off exponentially with jitter.
+   */
+  async enqueue(task: Task, priority: Priority, options: { fresh?: boolean } = {}): Promise<void> {
+    if (options.fresh) await this.redis.del(this.opts.keys.attempts(task.evaluationId));
+    await this.withScripts(priority, (lane) =>
+      lane.createJob(task).setId(task.evaluationId).retries(this.opts.retries).backoff('exponential', this.opts.retryBackoffMs).save(),
+    );
+    await this.redis.publish(this.opts.keys.wake, priority);
+  }
+
+  /** Tasks waiting (not running) in all lanes together: what backpressure limits. */
+  async waiting(): Promise<number> {
+    const multi = this.redis.multi();
+    for (const p of PRIORITIES) multi.llen(this.opts.keys.lane(p, 'waiting')).zcard(this.opts.keys.lane(p, 'delayed'));
+    const res = (await multi.exec()) ?? [];
+    return res.reduce((sum, [err, n]) => sum + (err ? 0 : Number(n)), 0);
+  }
+
+  /**
+   * bee-queue loads its Lua scripts once, at connect; a Redis that restarted empty then answers
+   * NOSCRIPT to every call. Reopening the lane loads them again.
+   */
+  private async withScripts<T>(priority: Priority, call: (lane: BeeQueue<Task>) => Promise<T>): Promise<T> {
+    try {
+      return await call(this.lane(priority));
+    } catch (err) {
+      if (!/NOSCRIPT/.test(String((err as Error)?.message))) throw err;
+      const old = this.lane(priority);
+      const fresh = this.openLane(priority);
+      this.lanes.set(priority, fresh);
+      void old.close(100).catch(() => undefined);
+      await fresh.ready();
+      return call(fresh);
+    }
   }
 
   /**
@@ -64,7 +100,7 @@ export class TaskQueue {
     const { keys } = this.opts;
     await this.redis.set(keys.cancelled(evaluationId), '1', 'EX', CANCEL_MARK_TTL_SECONDS);
     await this.redis.publish(keys.cancelChannel, evaluationId);
-    await this.lane(priority).removeJob(evaluationId).catch(() => undefined);
+    await this.withScripts(priority, (lane) => lane.removeJob(evaluationId)).catch(() => undefined);
   }
 
   /** Whether a lane still holds the task (waiting, delayed or active). */

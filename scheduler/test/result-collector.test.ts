@@ -21,7 +21,7 @@ describe('ResultCollector (real Redis stream + PGlite)', () => {
     const bus = new EventBus(f.redis, f.keys);
     const seen: EvaluationEvent[] = [];
     await using _ = await bus.follow(e.id, (ev) => seen.push(ev));
-    const collector = new ResultCollector(f.redis.duplicate(), f.keys, f.storage.evaluations, bus, silent, 'c1');
+    const collector = new ResultCollector(f.redis.duplicate(), f.keys, f.storage.evaluations, bus, silent, 'c1', f.storage.deadLetters);
     await collector.start();
     const reports: AgentReport[] = [
       { type: 'status', status: 'running', evaluationId: e.id, agentId: 'a' },
@@ -62,7 +62,7 @@ describe('ResultCollector (real Redis stream + PGlite)', () => {
         return (...args: unknown[]) => (failures-- > 0 ? Promise.reject(new Error('connection refused')) : value.apply(target, args));
       },
     });
-    const collector = new ResultCollector(f.redis.duplicate(), f.keys, flaky, bus, silent, 'c1');
+    const collector = new ResultCollector(f.redis.duplicate(), f.keys, flaky, bus, silent, 'c1', f.storage.deadLetters);
     await collector.start();
     await f.redis.xadd(f.keys.reports, '*', ...encodeReport({
       type: 'result', evaluationId: e.id, agentId: 'a',
@@ -80,7 +80,7 @@ describe('ResultCollector (real Redis stream + PGlite)', () => {
     const e = await newEvaluation(f.storage);
     await f.storage.evaluations.transition(e.id, 'cancelled');
     const bus = new EventBus(f.redis, f.keys);
-    const collector = new ResultCollector(f.redis.duplicate(), f.keys, f.storage.evaluations, bus, silent, 'c1');
+    const collector = new ResultCollector(f.redis.duplicate(), f.keys, f.storage.evaluations, bus, silent, 'c1', f.storage.deadLetters);
     await collector.apply({ type: 'status', status: 'running', evaluationId: e.id, agentId: 'a' });
     await collector.apply({ type: 'output', stream: 'stdout', data: 'late', evaluationId: e.id, agentId: 'a' });
     await collector.apply({
@@ -98,7 +98,7 @@ describe('ResultCollector (real Redis stream + PGlite)', () => {
     await using f = await fixture();
     const e = await newEvaluation(f.storage);
     const bus = new EventBus(f.redis, f.keys);
-    const collector = new ResultCollector(f.redis.duplicate(), f.keys, f.storage.evaluations, bus, silent, 'c1');
+    const collector = new ResultCollector(f.redis.duplicate(), f.keys, f.storage.evaluations, bus, silent, 'c1', f.storage.deadLetters);
     await collector.apply({ type: 'status', status: 'running', evaluationId: e.id, agentId: 'a' });
     await f.redis.set(f.keys.cancelled(e.id), '1');
     await collector.apply({
@@ -118,7 +118,7 @@ describe('ResultCollector (real Redis stream + PGlite)', () => {
     await using f = await fixture();
     const e = await newEvaluation(f.storage);
     const bus = new EventBus(f.redis, f.keys);
-    const collector = new ResultCollector(f.redis.duplicate(), f.keys, f.storage.evaluations, bus, silent, 'c1');
+    const collector = new ResultCollector(f.redis.duplicate(), f.keys, f.storage.evaluations, bus, silent, 'c1', f.storage.deadLetters);
     await collector.apply({ type: 'status', status: 'provisioning', evaluationId: e.id, agentId: 'a' });
     await collector.apply({ type: 'fault', error: 'engine gone', retrying: true, evaluationId: e.id, agentId: 'a' });
     assert.equal((await f.storage.evaluations.get(e.id))?.status, 'queued');

@@ -47,3 +47,23 @@ describe('decideAgents (pure scaling rule shared by the local and nomad drivers)
     }
   });
 });
+
+describe('agent sizing and host capacity', () => {
+  it('sizes an agent for its slots at the largest limits', async () => {
+    const { agentSize, AGENT_OVERHEAD_MB } = await import('../src/scaling.js');
+    assert.deepEqual(agentSize(2, { memoryMb: 512, cpus: 1 }), { memoryMb: AGENT_OVERHEAD_MB + 1024, cpus: 2 });
+    assert.deepEqual(agentSize(0, { memoryMb: 64, cpus: 0.5 }), { memoryMb: AGENT_OVERHEAD_MB + 64, cpus: 0.5 });
+  });
+
+  const table: [string, { cpus: number; memoryMb: number }, { memoryMb: number; cpus: number }, number][] = [
+    ['cpu-bound host', { cpus: 2, memoryMb: 64_000 }, { memoryMb: 640, cpus: 1 }, 4],
+    ['memory-bound host', { cpus: 16, memoryMb: 4096 }, { memoryMb: 1000, cpus: 1 }, 3],
+    ['tiny host still runs one', { cpus: 1, memoryMb: 512 }, { memoryMb: 2000, cpus: 1 }, 1],
+  ];
+  for (const [name, host, size, expected] of table) {
+    it(name, async () => {
+      const { hostAgentCapacity } = await import('../src/scaling.js');
+      assert.equal(hostAgentCapacity(host, size), expected);
+    });
+  }
+});

@@ -43,16 +43,52 @@ describe('TaskQueue and Reconciler (real Redis + PGlite)', () => {
     const done = await newEvaluation(f.storage);
     await f.storage.evaluations.transition(done.id, 'cancelled');
 
-    const young = new Reconciler(f.storage.evaluations, queue, silent, 60_000);
+    const young = new Reconciler(f.storage.evaluations, queue, silent, 60_000, f.storage.deadLetters, 3);
     assert.equal(await young.reconcile(), 0, 'nothing older than the grace period');
 
-    const reconciler = new Reconciler(f.storage.evaluations, queue, silent, 0);
+    const reconciler = new Reconciler(f.storage.evaluations, queue, silent, 0, f.storage.deadLetters, 3);
     assert.equal(await reconciler.reconcile(Date.now() + 1000), 2);
     assert.equal(await queue.has(lostQueued.id, 'normal'), true);
     assert.equal(await queue.has(lostRunning.id, 'normal'), true);
     assert.equal((await f.storage.evaluations.get(lostRunning.id))?.status, 'queued');
     assert.equal(await queue.has(done.id, 'normal'), false);
     assert.equal(await reconciler.reconcile(Date.now() + 1000), 0, 'idempotent');
+    await queue.close();
+  });
+
+  it('after Redis lost a job, the producer no longer reports it (no stale cache) and the reconciler re-enqueues it', async () => {
+    await using f = await fixture();
+    const queue = new TaskQueue({ redisUrl: REDIS_URL, keys: f.keys, retries: 1, retryBackoffMs: 10 }, f.redis);
+    await queue.ready();
+    const e = await newEvaluation(f.storage);
+    await queue.enqueue(taskOf(e), 'normal');
+    assert.equal(await queue.has(e.id, 'normal'), true);
+    // What a Redis restarted empty looks like to this queue.
+    const keys = await f.redis.keys(`${f.prefix}:*`);
+    await f.redis.del(...keys);
+    assert.equal(await queue.has(e.id, 'normal'), false);
+    const reconciler = new Reconciler(f.storage.evaluations, queue, silent, 0, f.storage.deadLetters, 3);
+    assert.equal(await reconciler.reconcile(Date.now() + 1000), 1);
+    assert.equal(await queue.has(e.id, 'normal'), true);
+    assert.equal(await queue.waiting(), 1);
+    await queue.close();
+  });
+
+  it('dead-letters a lost evaluation that already used every attempt instead of re-queueing it', async () => {
+    await using f = await fixture();
+    const queue = new TaskQueue({ redisUrl: REDIS_URL, keys: f.keys, retries: 1, retryBackoffMs: 10 }, f.redis);
+    await queue.ready();
+    const e = await newEvaluation(f.storage);
+    await f.storage.evaluations.transition(e.id, 'running');
+    await f.storage.evaluations.transition(e.id, 'queued');
+    await f.storage.evaluations.transition(e.id, 'running');
+    const reconciler = new Reconciler(f.storage.evaluations, queue, silent, 0, f.storage.deadLetters, 2);
+    assert.equal(await reconciler.reconcile(Date.now() + 1000), 0);
+    const failed = await f.storage.evaluations.get(e.id);
+    assert.equal(failed?.status, 'failed');
+    assert.match(failed?.error ?? '', /gave up after 2 attempt/);
+    assert.equal(await f.storage.deadLetters.count(), 1);
+    assert.equal(await queue.has(e.id, 'normal'), false);
     await queue.close();
   });
 });

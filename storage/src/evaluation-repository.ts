@@ -66,7 +66,7 @@ const UNFINISHED: Status[] = STATUSES.filter((status) => !isTerminal(status));
  * Timestamps come from the database clock (one clock for every gateway and scheduler), cut to
  * milliseconds so they survive the round trip through JS Dates and list cursors unchanged.
  */
-const NOW = "date_trunc('milliseconds', now())";
+export const NOW = "date_trunc('milliseconds', now())";
 
 function pageSize(limit: number | undefined, fallback: number, max: number): number {
   if (limit === undefined) return fallback;
@@ -80,7 +80,7 @@ function pageSize(limit: number | undefined, fallback: number, max: number): num
  * Appends an event with the next seq. The caller must hold the evaluation's row lock (FOR UPDATE
  * or an UPDATE of it) in `trx`: that lock is what makes MAX(seq) + 1 safe under concurrent appends.
  */
-async function insertEvent(
+export async function insertEvent(
   trx: Knex.Transaction,
   evaluationId: string,
   type: EventType,
@@ -97,6 +97,66 @@ async function insertEvent(
 }
 
 /**
+ * The one conditional UPDATE behind every status change (see {@link EvaluationRepository.transition}),
+ * inside the caller's transaction so other writes can commit or fail with it.
+ */
+export async function transitionIn(trx: Knex.Transaction, id: string, to: Status, patch: TransitionPatch = {}): Promise<TransitionResult | null> {
+  const from = predecessors(to);
+  if (!isUuid(id) || from.length === 0) return null;
+  const set: Record<string, unknown> = { ...toColumns(patch), status: to, updated_at: trx.raw(NOW) };
+  if (to === 'provisioning' || to === 'running') {
+    // SET sees the old row, so this counts only the step out of the queue: provisioning → running
+    // is the same attempt, while running → queued → provisioning (a retry) is a new one.
+    set.attempts = trx.raw("CASE WHEN status = 'queued' THEN attempts + 1 ELSE attempts END");
+    if (patch.startedAt === undefined) set.started_at = trx.raw(`COALESCE(started_at, ${NOW})`);
+  }
+  if (isTerminal(to) && patch.finishedAt === undefined) set.finished_at = trx.raw(NOW);
+  const [row] = (await trx('evaluations')
+    .where('id', id)
+    .whereIn('status', from)
+    .update(set)
+    .returning('*')) as EvaluationRow[];
+  if (!row) return null;
+  const data: Record<string, unknown> = { status: to };
+  if (row.outcome !== null) data.outcome = row.outcome;
+  // The UPDATE holds the row lock, which insertEvent relies on.
+  const event = await insertEvent(trx, id, 'status', data);
+  return { evaluation: toEvaluation(row), event };
+}
+
+/** Inserts a queued evaluation and its first event (`status`, seq 1) in `trx`. */
+async function insertEvaluation(trx: Knex.Transaction, input: CreateEvaluationInput): Promise<Evaluation> {
+  const id = input.id ?? randomUUID();
+  if (!isUuid(id)) throw new StorageInputError(`id must be a uuid, got ${JSON.stringify(id)}`, 'bad_id');
+  const [row] = (await trx('evaluations')
+    .insert({
+      id,
+      owner: input.owner,
+      status: 'queued' satisfies Status,
+      language: input.language,
+      runtime: input.runtime,
+      priority: input.priority,
+      // node-postgres would send a JS array as a PostgreSQL array literal, not JSON: stringify.
+      files: JSON.stringify(input.files),
+      stdin: input.stdin,
+      args: JSON.stringify(input.args),
+      limits: JSON.stringify(input.limits),
+      metadata: JSON.stringify(input.metadata),
+      attempts: 0,
+      request_id: input.requestId ?? null,
+    })
+    .returning('*')) as EvaluationRow[];
+  await insertEvent(trx, id, 'status', { status: 'queued' });
+  return toEvaluation(row!);
+}
+
+/** Another request holds the idempotency key (internal to {@link EvaluationRepository.createOnce}). */
+class KeyTaken extends Error {}
+
+/** How long an idempotency key maps to its evaluation (API.md: at least 24 h). */
+export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+
+/**
  * Evaluations and their events. The only writer of `evaluations.status`: every status change goes
  * through {@link transition}, which enforces the state machine in the database itself.
  */
@@ -105,30 +165,62 @@ export class EvaluationRepository {
 
   /** Inserts a queued evaluation and its first event (`status`, seq 1) in one transaction. */
   async create(input: CreateEvaluationInput): Promise<Evaluation> {
-    const id = input.id ?? randomUUID();
-    if (!isUuid(id)) throw new StorageInputError(`id must be a uuid, got ${JSON.stringify(id)}`, 'bad_id');
-    return this.knex.transaction(async (trx) => {
-      const [row] = (await trx('evaluations')
-        .insert({
-          id,
-          owner: input.owner,
-          status: 'queued' satisfies Status,
-          language: input.language,
-          runtime: input.runtime,
-          priority: input.priority,
-          // node-postgres would send a JS array as a PostgreSQL array literal, not JSON: stringify.
-          files: JSON.stringify(input.files),
-          stdin: input.stdin,
-          args: JSON.stringify(input.args),
-          limits: JSON.stringify(input.limits),
-          metadata: JSON.stringify(input.metadata),
-          attempts: 0,
-          request_id: input.requestId ?? null,
-        })
-        .returning('*')) as EvaluationRow[];
-      await insertEvent(trx, id, 'status', { status: 'queued' });
-      return toEvaluation(row!);
-    });
+    return this.knex.transaction((trx) => insertEvaluation(trx, input));
+  }
+
+  /**
+   * Creates the evaluation unless the owner already used `key` within `ttlMs`, in which case the
+   * evaluation that key created is returned (`created: false`). Safe under concurrent duplicates:
+   * the key row's primary key makes a racing insert wait for the first transaction and then lose,
+   * and the loser rolls back its own evaluation and reads the winner's.
+   */
+  async createOnce(input: CreateEvaluationInput, key: string, ttlMs = IDEMPOTENCY_TTL_MS): Promise<{ evaluation: Evaluation; created: boolean }> {
+    // Two rounds settle any race (the loser finds the winner's key); more means something is wrong.
+    for (let round = 0; round < 5; round++) {
+      const existing = await this.byIdempotencyKey(input.owner, key, ttlMs);
+      if (existing) return { evaluation: existing, created: false };
+      try {
+        const evaluation = await this.knex.transaction(async (trx) => {
+          const created = await insertEvaluation(trx, input);
+          // Claims a free key, or takes over one older than the TTL; a live key yields no row.
+          const claimed = await trx.raw<{ rows: unknown[] }>(
+            `INSERT INTO idempotency_keys (owner, key, evaluation_id, created_at) VALUES (?, ?, ?, ${NOW})
+             ON CONFLICT (owner, key) DO UPDATE SET evaluation_id = EXCLUDED.evaluation_id, created_at = EXCLUDED.created_at
+               WHERE idempotency_keys.created_at < now() - (? * interval '1 millisecond')
+             RETURNING evaluation_id`,
+            [input.owner, key, created.id, ttlMs],
+          );
+          if (claimed.rows.length === 0) throw new KeyTaken();
+          return created;
+        });
+        return { evaluation, created: true };
+      } catch (err) {
+        if (!(err instanceof KeyTaken)) throw err;
+        // Lost the race: loop to read the winner's evaluation.
+      }
+    }
+    throw new Error(`idempotency key ${JSON.stringify(key)} could not be claimed nor read`);
+  }
+
+  /** The evaluation `owner` created with idempotency `key` within `ttlMs`, if any. */
+  async byIdempotencyKey(owner: string, key: string, ttlMs = IDEMPOTENCY_TTL_MS): Promise<Evaluation | undefined> {
+    const row = (await this.knex('idempotency_keys as k')
+      .join('evaluations as e', 'e.id', 'k.evaluation_id')
+      .where({ 'k.owner': owner, 'k.key': key })
+      .whereRaw("k.created_at >= now() - (? * interval '1 millisecond')", [ttlMs])
+      .select('e.*')
+      .first()) as EvaluationRow | undefined;
+    return row && toEvaluation(row);
+  }
+
+  /** Deletes idempotency keys older than `ttlMs`; returns how many. */
+  async purgeIdempotencyKeys(ttlMs = IDEMPOTENCY_TTL_MS): Promise<number> {
+    // RETURNING, because not every driver reports a DELETE's row count.
+    const rows = (await this.knex('idempotency_keys')
+      .whereRaw("created_at < now() - (? * interval '1 millisecond')", [ttlMs])
+      .delete()
+      .returning('owner')) as unknown[];
+    return rows.length;
   }
 
   /** The evaluation, or undefined if it does not exist, belongs to another `owner`, or `id` is no uuid. */
@@ -177,29 +269,8 @@ export class EvaluationRepository {
    * reaching a terminal status stamps `finishedAt`. Values in `patch` take precedence.
    */
   async transition(id: string, to: Status, patch: TransitionPatch = {}): Promise<TransitionResult | null> {
-    const from = predecessors(to);
-    if (!isUuid(id) || from.length === 0) return null;
-    return this.knex.transaction(async (trx) => {
-      const set: Record<string, unknown> = { ...toColumns(patch), status: to, updated_at: trx.raw(NOW) };
-      if (to === 'provisioning' || to === 'running') {
-        // SET sees the old row, so this counts only the step out of the queue: provisioning → running
-        // is the same attempt, while running → queued → provisioning (a retry) is a new one.
-        set.attempts = trx.raw("CASE WHEN status = 'queued' THEN attempts + 1 ELSE attempts END");
-        if (patch.startedAt === undefined) set.started_at = trx.raw(`COALESCE(started_at, ${NOW})`);
-      }
-      if (isTerminal(to) && patch.finishedAt === undefined) set.finished_at = trx.raw(NOW);
-      const [row] = (await trx('evaluations')
-        .where('id', id)
-        .whereIn('status', from)
-        .update(set)
-        .returning('*')) as EvaluationRow[];
-      if (!row) return null;
-      const data: Record<string, unknown> = { status: to };
-      if (row.outcome !== null) data.outcome = row.outcome;
-      // The UPDATE holds the row lock, which insertEvent relies on.
-      const event = await insertEvent(trx, id, 'status', data);
-      return { evaluation: toEvaluation(row), event };
-    });
+    if (!isUuid(id) || predecessors(to).length === 0) return null;
+    return this.knex.transaction((trx) => transitionIn(trx, id, to, patch));
   }
 
   /**
@@ -226,17 +297,21 @@ export class EvaluationRepository {
     return rows.map(toEvent);
   }
 
-  /** Up to `limit` queued, provisioning or running evaluations, oldest first, for reconciliation. */
-  async unfinished(limit: number): Promise<Evaluation[]> {
+  /**
+   * Up to `limit` queued, provisioning or running evaluations, oldest first, for reconciliation;
+   * `after` (the last one of the previous page) continues the scan.
+   */
+  async unfinished(limit: number, after?: { createdAt: string; id: string }): Promise<Evaluation[]> {
     const size = pageSize(limit, limit, Number.MAX_SAFE_INTEGER);
-    const rows = (await this.knex<EvaluationRow>('evaluations')
+    const q = this.knex<EvaluationRow>('evaluations')
       .whereIn('status', UNFINISHED)
       .orderBy([
         { column: 'created_at', order: 'asc' },
         { column: 'id', order: 'asc' },
       ])
-      .limit(size)) as EvaluationRow[];
-    return rows.map(toEvaluation);
+      .limit(size);
+    if (after) q.whereRaw('(created_at, id) > (?::timestamptz, ?::uuid)', [after.createdAt, after.id]);
+    return ((await q) as EvaluationRow[]).map(toEvaluation);
   }
 
   /** How many evaluations are in `status` (e.g. `failed`: the dead-letter size). */

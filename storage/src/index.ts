@@ -13,7 +13,9 @@ export {
   type EvaluationPage,
   type ListEvaluationsQuery,
   type TransitionResult,
+  IDEMPOTENCY_TTL_MS,
 } from './evaluation-repository.js';
+export { DeadLetterRepository, type DeadLetter, type DeadLetterPage } from './dead-letter-repository.js';
 export type { TransitionPatch } from './evaluation-row.js';
 export { StorageInputError, type StorageInputErrorCode } from './errors.js';
 export * from './auth/index.js';

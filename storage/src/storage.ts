@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { createKnex, type ConnectOptions } from './connect.js';
+import { DeadLetterRepository } from './dead-letter-repository.js';
 import { EvaluationRepository } from './evaluation-repository.js';
 import { migrateToLatest } from './migrations/index.js';
 import { AuditRepository, RefreshTokenRepository, SecretRepository, UserRepository } from './auth/index.js';
@@ -12,6 +13,8 @@ export interface Storage extends AsyncDisposable {
   refreshTokens: RefreshTokenRepository;
   audit: AuditRepository;
   secrets: SecretRepository;
+  /** The dead-letter queue (evaluations the platform gave up on). */
+  deadLetters: DeadLetterRepository;
   /** The underlying knex, for health checks and tests; repositories are the API. */
   knex: Knex;
   /** Resolves when the database answers a trivial query; rejects otherwise (for /readyz). */
@@ -40,6 +43,7 @@ export async function openStorage(options: ConnectOptions): Promise<Storage> {
     refreshTokens: new RefreshTokenRepository(knex),
     audit: new AuditRepository(knex),
     secrets: new SecretRepository(knex),
+    deadLetters: new DeadLetterRepository(knex),
     knex,
     async ping() {
       await knex.raw('SELECT 1');

@@ -9,6 +9,12 @@ export function redisKeys(prefix: string) {
     /** bee-queue prefix; each lane is one bee-queue queue named `lane:<priority>`. */
     queuePrefix: prefix,
     laneQueue: (priority: Priority) => `lane:${priority}`,
+    /** One of bee-queue's keys of a lane (`waiting`, `active`, `jobs`, `delayed`, `stalling`, ...). */
+    lane: (priority: Priority, part: LanePart) => `${prefix}:lane:${priority}:${part}`,
+    /** Counts the deliveries of one task to agents (its attempts), so lost tasks cannot loop forever. */
+    attempts: (evaluationId: string) => `${prefix}:attempts:${evaluationId}`,
+    /** Pub/sub channel on which the producer wakes idle agents after enqueueing. */
+    wake: `${prefix}:wake`,
     /** Stream of AgentReports, consumed by the scheduler's result collector (consumer group). */
     reports: `${prefix}:reports`,
     reportsGroup: 'scheduler',
@@ -26,6 +32,12 @@ export function redisKeys(prefix: string) {
 }
 
 export type RedisKeys = ReturnType<typeof redisKeys>;
+
+/** The bee-queue keys of a lane that Crucible touches directly (scheduler/README.md, "Redis keys"). */
+export type LanePart = 'waiting' | 'active' | 'jobs' | 'delayed' | 'stalling' | 'earlierDelayed';
+
+/** How long a task's attempt counter is kept: longer than any task can wait and retry. */
+export const ATTEMPTS_TTL_SECONDS = 24 * 60 * 60;
 
 /** How long a cancellation marker is kept: longer than any task can wait in a queue. */
 export const CANCEL_MARK_TTL_SECONDS = 24 * 60 * 60;

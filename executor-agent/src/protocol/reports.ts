@@ -13,6 +13,11 @@ export type AgentReport =
       status: Extract<Status, 'provisioning' | 'running'>;
       /** With `running`: how long the agent took from picking the task to the program running. */
       sandboxStartMs?: number;
+      /**
+       * Which delivery of the task this is (1 = first). A higher attempt than storage has counted
+       * means the previous one was lost (its agent died): the scheduler records the retry first.
+       */
+      attempt?: number;
     }
   | { type: 'output'; evaluationId: string; agentId: string; stream: OutputStream; data: string }
   | { type: 'result'; evaluationId: string; agentId: string; result: RunResult }

@@ -27,11 +27,15 @@ export function evaluationRoutes({ service, evaluations, bus, maxWaitSeconds }: 
 
   router.post('/', requireRole('admin', 'researcher'), async (ctx) => {
     const wait = parseWait(ctx.query.wait, maxWaitSeconds);
-    let evaluation = await service.submit(ctx.state.owner, ctx.state.body, ctx.state.requestId);
-    evaluationsAccepted.inc({ language: evaluation.language, runtime: evaluation.runtime });
+    const key = parseIdempotencyKey(ctx.get('idempotency-key'));
+    const submitted = await service.submit(ctx.state.owner, ctx.state.body, ctx.state.requestId, key);
+    let evaluation = submitted.evaluation;
+    if (submitted.created) evaluationsAccepted.inc({ language: evaluation.language, runtime: evaluation.runtime });
     if (wait > 0) evaluation = await service.waitForTerminal(ctx.state.owner, evaluation.id, wait * 1000);
     const finished = ['completed', 'failed', 'cancelled'].includes(evaluation.status);
-    ctx.status = wait > 0 && finished ? 201 : 202;
+    // A repeated key answers 200 with the evaluation it created (API.md), whatever its state.
+    ctx.status = !submitted.created ? 200 : wait > 0 && finished ? 201 : 202;
+    if (!submitted.created) ctx.set('Idempotent-Replayed', 'true');
     ctx.set('Location', `/v1/evaluations/${evaluation.id}`);
     ctx.body = presentEvaluation(evaluation);
   });
@@ -39,13 +43,32 @@ export function evaluationRoutes({ service, evaluations, bus, maxWaitSeconds }: 
   router.post('/batch', requireRole('admin', 'researcher'), async (ctx) => {
     const { evaluations: items } = validate<{ evaluations: unknown[] }>(BatchRequest, ctx.state.body);
     const results = [];
+    // Backpressure for the whole batch: 503 when the queue is full; items past the room left get
+    // their own `queue_full` error, so a client resubmits exactly those.
+    let room = await service.checkRoom(items.length);
+    // With an Idempotency-Key, item i uses the key `<key>#<i>`: resending the same batch with the
+    // same key returns the evaluations already created and creates only the missing ones.
+    const key = parseIdempotencyKey(ctx.get('idempotency-key'));
     // Sequential on purpose: keeps input order in storage and does not flood the database.
-    for (const item of items) {
+    for (const [index, item] of items.entries()) {
       try {
-        const evaluation = await service.submit(ctx.state.owner, item, ctx.state.requestId);
+        const itemKey = key === undefined ? undefined : `${key}#${index}`;
+        const replayed = itemKey === undefined ? undefined : await service.replay(ctx.state.owner, itemKey);
+        if (replayed) {
+          results.push(presentEvaluation(replayed));
+          continue;
+        }
+        const input = await service.prepare(ctx.state.owner, item, ctx.state.requestId);
+        if (room <= 0) throw new ApiError(503, 'queue_full', 'the queue is full; resubmit this item later');
+        const evaluation = await service.accept(input, itemKey);
+        room--;
         evaluationsAccepted.inc({ language: evaluation.language, runtime: evaluation.runtime });
         results.push(presentEvaluation(evaluation));
       } catch (err) {
+        if (err instanceof ApiError && err.code === 'queue_full') {
+          results.push(errorBody(err.code, err.message));
+          continue;
+        }
         if (!(err instanceof ApiError) || err.status >= 500) throw err;
         results.push(errorBody(err.code, err.message, err.details));
       }
@@ -98,6 +121,16 @@ export function evaluationRoutes({ service, evaluations, bus, maxWaitSeconds }: 
 function checkId(id: string | undefined): string {
   if (!id || !UUID.test(id)) throw notFound(`evaluation ${id ?? ''}`);
   return id.toLowerCase();
+}
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+function parseIdempotencyKey(value: string): string | undefined {
+  if (value === '') return undefined;
+  if (!IDEMPOTENCY_KEY.test(value)) {
+    throw invalidRequest('Idempotency-Key must be 1 to 255 visible ASCII characters', { field: 'Idempotency-Key' });
+  }
+  return value;
 }
 
 function parseWait(value: unknown, max: number): number {

@@ -27,3 +27,10 @@ export function canTransition(from: Status, to: Status): boolean {
 export function predecessors(to: Status): Status[] {
   return (Object.keys(NEXT) as Status[]).filter((from) => NEXT[from].includes(to));
 }
+
+/**
+ * The one way out of a terminal status: an administrator retrying a dead letter moves a `failed`
+ * evaluation back to `queued` (never `completed` or `cancelled`: those are the program's or the
+ * user's final word). Only the dead-letter repository performs it, one letter at a time.
+ */
+export const DEAD_LETTER_RETRY: Readonly<{ from: Status; to: Status }> = Object.freeze({ from: 'failed', to: 'queued' });

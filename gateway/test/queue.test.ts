@@ -1,0 +1,197 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { waitFor } from './helpers.js';
+import { Platform } from './platform.js';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const js = (code: string, extra: Record<string, unknown> = {}) => ({ language: 'javascript', runtime: 'wasm', code, ...extra });
+
+async function dropKeys(prefix: string): Promise<void> {
+  const redis = new Redis(REDIS_URL);
+  const keys = await redis.keys(`${prefix}:*`);
+  if (keys.length) await redis.del(...keys);
+  redis.disconnect();
+}
+
+describe('queue through the API: idempotency and backpressure (no agents: nothing drains)', () => {
+  let p: Platform;
+  before(async () => {
+    p = await Platform.start({ env: { CRUCIBLE_AGENTS: '0', CRUCIBLE_AGENTS_MAX: '0', CRUCIBLE_MAX_QUEUE_DEPTH: '6' } });
+  });
+  after(async () => {
+    await p?.[Symbol.asyncDispose]();
+    if (p) await dropKeys(p.prefix);
+  });
+
+  it('the same Idempotency-Key returns the same evaluation, also for 20 parallel duplicates', async () => {
+    const key = `k-${Date.now()}`;
+    const answers = await Promise.all(Array.from({ length: 20 }, () => p.request('POST', '/v1/evaluations', js('console.log(1)'), { 'Idempotency-Key': key })));
+    const ids = new Set(answers.map((a) => a.json.id));
+    assert.equal(ids.size, 1, JSON.stringify(answers.map((a) => [a.status, a.json])));
+    assert.deepEqual(answers.map((a) => a.status).sort(), [...Array(19).fill(200), 202]);
+    const again = await p.request('POST', '/v1/evaluations', js('console.log("other body")'), { 'Idempotency-Key': key });
+    assert.equal(again.status, 200);
+    assert.equal(again.json.id, [...ids][0]);
+    const list = await p.request('GET', '/v1/evaluations?limit=200');
+    assert.equal(list.json.items.filter((e: { id: string }) => ids.has(e.id)).length, 1);
+    const bad = await p.request('POST', '/v1/evaluations', js('1'), { 'Idempotency-Key': 'has space' });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.json.error.details.field, 'Idempotency-Key');
+  });
+
+  it('a batch resent with the same Idempotency-Key creates nothing twice', async () => {
+    const key = `batch-${Date.now()}`;
+    const first = await p.request('POST', '/v1/evaluations/batch', { evaluations: [js('1'), { language: 'nope', code: '1' }] }, { 'Idempotency-Key': key });
+    assert.equal(first.status, 202);
+    assert.ok(first.json.items[0].id);
+    assert.equal(first.json.items[1].error.code, 'unknown_language');
+    const again = await p.request('POST', '/v1/evaluations/batch', { evaluations: [js('1'), js('2')] }, { 'Idempotency-Key': key });
+    assert.equal(again.json.items[0].id, first.json.items[0].id, 'the created item is returned, not created again');
+    assert.ok(again.json.items[1].id, 'the item that failed before is created now');
+    const list = await p.request('GET', '/v1/evaluations?limit=200');
+    assert.equal(list.json.items.filter((e: { id: string }) => e.id === first.json.items[0].id).length, 1);
+  });
+
+  it('answers 503 queue_full with Retry-After at the maximum depth; a batch gets per-item results', async () => {
+    // Three waiting from the tests above (maximum 6); room for 3 more.
+    const one = await p.request('POST', '/v1/evaluations', js('console.log(2)'));
+    assert.equal(one.status, 202);
+    const batch = await p.request('POST', '/v1/evaluations/batch', { evaluations: [js('1'), js('2'), { language: 'nope', code: '1' }, js('3')] });
+    assert.equal(batch.status, 202);
+    const items = batch.json.items as { id?: string; error?: { code: string } }[];
+    assert.ok(items[0]!.id && items[1]!.id);
+    assert.equal(items[2]!.error?.code, 'unknown_language', 'validation errors stay per item');
+    assert.equal(items[3]!.error?.code, 'queue_full');
+    const full = await p.request('POST', '/v1/evaluations', js('console.log(3)'));
+    assert.equal(full.status, 503);
+    assert.equal(full.json.error.code, 'queue_full');
+    assert.match(full.json.error.message, /queue is full/);
+    assert.ok(Number(full.headers.get('retry-after')) > 0);
+    const fullBatch = await p.request('POST', '/v1/evaluations/batch', { evaluations: [js('1')] });
+    assert.equal(fullBatch.status, 503);
+    // A replayed key is not new work: it is answered even when the queue is full.
+    const list = await p.request('GET', '/v1/evaluations?limit=1');
+    assert.equal(list.json.items.length, 1);
+    const queue = await p.request('GET', '/v1/queue');
+    assert.equal(queue.json.lanes.reduce((n: number, l: { depth: number }) => n + l.depth, 0), 6);
+  });
+});
+
+describe('queue through the API: priority, cancellation, lost agents, dead letters (one agent, one slot)', () => {
+  let p: Platform;
+  let redis: Redis;
+  before(async () => {
+    p = await Platform.start({
+      env: {
+        CRUCIBLE_AGENTS: '1', CRUCIBLE_AGENTS_MAX: '1', CRUCIBLE_AGENT_CONCURRENCY: '1',
+        CRUCIBLE_TASK_RETRIES: '1', CRUCIBLE_RETRY_BACKOFF_MS: '100', CRUCIBLE_STALL_INTERVAL_MS: '1000',
+      },
+    });
+    redis = new Redis(REDIS_URL);
+    await p.waitForLanguage('javascript');
+  });
+  after(async () => {
+    await p?.[Symbol.asyncDispose]();
+    redis?.disconnect();
+    if (p) await dropKeys(p.prefix);
+  });
+
+  const get = async (id: string) => (await p.request('GET', `/v1/evaluations/${id}`)).json;
+  const agentPid = async (): Promise<number> => {
+    let pid = 0;
+    await waitFor(async () => {
+      const beats = Object.values(await redis.hgetall(`${p.prefix}:agents`)).map((b) => JSON.parse(b) as { pid?: number; lastSeenAt: string });
+      const live = beats.filter((b) => Date.now() - Date.parse(b.lastSeenAt) < 5000 && b.pid);
+      pid = live[0]?.pid ?? 0;
+      return live.length === 1;
+    }, 60_000);
+    return pid;
+  };
+  const killAgent = async () => {
+    const pid = await agentPid();
+    process.kill(pid, 'SIGKILL');
+    // Its heartbeat stays until pruned; forget it so the next lookup finds the replacement.
+    await redis.del(`${p.prefix}:agents`);
+  };
+
+  it('serves high before low under a saturated pool, without starving low', async () => {
+    // Occupy the only slot, then queue low work first and high work after it.
+    const blocker = await p.request('POST', '/v1/evaluations', js('while (true) {}', { priority: 'high', limits: { timeoutMs: 2000 } }));
+    await waitFor(async () => (await get(blocker.json.id)).status === 'running');
+    const low = await p.request('POST', '/v1/evaluations/batch', { evaluations: Array.from({ length: 10 }, () => js('console.log("low")', { priority: 'low' })) });
+    const high = await p.request('POST', '/v1/evaluations/batch', { evaluations: Array.from({ length: 10 }, () => js('console.log("high")', { priority: 'high' })) });
+    const ids = [...low.json.items, ...high.json.items].map((e: { id: string }) => e.id);
+    await waitFor(async () => (await Promise.all(ids.map(get))).every((e) => e.status === 'completed'), 60_000);
+    const done = (await Promise.all(ids.map(get))).sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt) || a.attempts - b.attempts);
+    const order = done.map((e) => e.priority as string);
+    assert.deepEqual(order.slice(0, 5), ['high', 'high', 'high', 'high', 'high'], order.join(','));
+    assert.ok(order.lastIndexOf('high') > order.indexOf('low'), `low is not starved: ${order.join(',')}`);
+    const mean = (lane: string) => order.reduce((n, l, i) => n + (l === lane ? i : 0), 0) / 10;
+    assert.ok(mean('high') < mean('low'), order.join(','));
+  });
+
+  it('cancels a running evaluation: the sandbox is killed and it ends cancelled', async (t) => {
+    const e = await p.request('POST', '/v1/evaluations', js('console.log("started"); while (true) {}', { limits: { timeoutMs: 25_000 } }));
+    await waitFor(async () => (await get(e.json.id)).status === 'running');
+    const sent = Date.now();
+    const cancelled = await p.request('POST', `/v1/evaluations/${e.json.id}/cancel`);
+    const latency = Date.now() - sent;
+    t.diagnostic(`cancel → killed and reported: ${latency} ms`);
+    assert.equal(cancelled.json.status, 'cancelled');
+    // `killed` means the agent killed the sandbox and reported it (not the fallback after 3 s).
+    assert.equal(cancelled.json.outcome, 'killed');
+    assert.ok(cancelled.json.durationMs < 25_000);
+    const again = await p.request('POST', `/v1/evaluations/${e.json.id}/cancel`);
+    assert.equal(again.status, 200);
+    assert.equal(again.json.finishedAt, cancelled.json.finishedAt, 'cancelling a terminal evaluation is a no-op');
+    const queued = await p.request('POST', '/v1/evaluations', js('console.log(1)', { priority: 'low' }));
+    const c2 = await p.request('POST', `/v1/evaluations/${queued.json.id}/cancel`);
+    assert.ok(['cancelled', 'completed'].includes(c2.json.status));
+  });
+
+  it('re-runs the task of an agent killed with SIGKILL mid-run, counting the attempt', async () => {
+    const e = await p.request('POST', '/v1/evaluations', js('console.log("x"); const end = Date.now() + 3000; while (Date.now() < end) {}', { limits: { timeoutMs: 20_000 } }));
+    await waitFor(async () => (await get(e.json.id)).status === 'running');
+    await killAgent();
+    await waitFor(async () => (await get(e.json.id)).status === 'completed', 60_000);
+    const done = await get(e.json.id);
+    assert.equal(done.outcome, 'success');
+    assert.equal(done.attempts, 2);
+    const events = await p.request('GET', `/v1/evaluations/${e.json.id}/events`);
+    assert.match(events.text, /"status":"queued"/);
+  });
+
+  it('after the last attempt is lost it fails into the dead-letter queue; a retry runs it again', async () => {
+    const e = await p.request('POST', '/v1/evaluations', js('const end = Date.now() + 4000; while (Date.now() < end) {} console.log("survived")', { limits: { timeoutMs: 20_000 } }));
+    await waitFor(async () => (await get(e.json.id)).status === 'running');
+    await killAgent();
+    await waitFor(async () => {
+      const now = await get(e.json.id);
+      return now.status === 'running' && now.attempts === 2;
+    }, 60_000);
+    await killAgent();
+    await waitFor(async () => (await get(e.json.id)).status === 'failed', 60_000);
+    const failed = await get(e.json.id);
+    assert.match(failed.error, /gave up after 2 attempt/);
+    const dlq = await p.request('GET', '/v1/dlq');
+    assert.equal(dlq.status, 200);
+    const letter = dlq.json.items.find((l: { evaluationId: string }) => l.evaluationId === e.json.id);
+    assert.ok(letter, JSON.stringify(dlq.json));
+    assert.equal(letter.attempts, 2);
+    const metrics = await p.request('GET', '/metrics');
+    assert.match(metrics.text, /crucible_dead_letter_size [1-9]/);
+
+    const retried = await p.request('POST', `/v1/dlq/${letter.id}/retry`);
+    assert.equal(retried.status, 200);
+    assert.equal(retried.json.status, 'queued');
+    assert.equal(retried.json.attempts, 0);
+    assert.equal((await p.request('POST', `/v1/dlq/${letter.id}/retry`)).status, 404, 'a letter is retried once');
+    assert.equal((await p.request('POST', '/v1/dlq/not-a-uuid/retry')).json.error.code, 'not_found');
+    await waitFor(async () => (await get(e.json.id)).status === 'completed', 60_000);
+    const done = await get(e.json.id);
+    assert.equal(done.stdout, 'survived\n');
+    assert.equal(done.attempts, 1);
+    assert.ok(!(await p.request('GET', '/v1/dlq')).json.items.some((l: { id: string }) => l.id === letter.id));
+  });
+});
