@@ -144,5 +144,16 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 function defaultFileName(language: string): string {
-  return { python: 'main.py', javascript: 'main.js', wasm: 'main.wat' }[language] ?? 'main';
+  const names: Record<string, string> = {
+    python: 'main.py',
+    'python-ml': 'main.py',
+    javascript: 'main.js',
+    'javascript-node': 'main.js',
+    bash: 'main.sh',
+    // Compiled languages compile their files by extension.
+    c: 'main.c',
+    cpp: 'main.cpp',
+    wasm: 'main.wat',
+  };
+  return names[language] ?? 'main';
 }

@@ -80,6 +80,11 @@ export const Evaluation = {
     stdoutTruncated: { type: 'boolean' },
     stderrTruncated: { type: 'boolean' },
     durationMs: nullable({ type: 'integer' }),
+    compile: nullable({
+      type: 'object',
+      required: ['stdout', 'stderr', 'exitCode', 'durationMs'],
+      properties: { stdout: { type: 'string' }, stderr: { type: 'string' }, exitCode: nullable({ type: 'integer' }), durationMs: { type: 'integer' } },
+    }),
     limits: { type: 'object', required: Object.keys(limitFields), properties: limitFields },
     metadata: { type: 'object' },
     error: nullable({ type: 'string' }),

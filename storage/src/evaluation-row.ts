@@ -1,4 +1,5 @@
 import type {
+  CompileResult,
   EvaluationEvent,
   EventType,
   Evaluation,
@@ -31,6 +32,7 @@ export interface EvaluationRow {
   stdout_truncated: boolean;
   stderr_truncated: boolean;
   duration_ms: number | null;
+  compile?: unknown;
   error: string | null;
   attempts: number;
   request_id: string | null;
@@ -83,6 +85,7 @@ export function toEvaluation(row: EvaluationRow): Evaluation {
     stdout: row.stdout,
     stderr: row.stderr,
     stdoutTruncated: row.stdout_truncated,
+    compile: row.compile == null ? null : json<CompileResult>(row.compile),
     stderrTruncated: row.stderr_truncated,
     durationMs: row.duration_ms,
     limits: json<Limits>(row.limits),
@@ -118,6 +121,8 @@ export interface TransitionPatch {
   stdoutTruncated?: boolean;
   stderrTruncated?: boolean;
   durationMs?: number | null;
+  /** Stored as JSON text (jsonb). */
+  compile?: string | null;
   error?: string | null;
   startedAt?: string | null;
   finishedAt?: string | null;
@@ -132,6 +137,7 @@ const PATCH_COLUMNS: Readonly<Record<keyof TransitionPatch, keyof EvaluationRow>
   stdoutTruncated: 'stdout_truncated',
   stderrTruncated: 'stderr_truncated',
   durationMs: 'duration_ms',
+  compile: 'compile',
   error: 'error',
   startedAt: 'started_at',
   finishedAt: 'finished_at',

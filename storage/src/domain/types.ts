@@ -39,8 +39,18 @@ export interface Task {
   requestId?: string;
 }
 
+/** A compiled language's compile step, as the evaluation reports it. */
+export interface CompileResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number | null;
+  durationMs: number;
+}
+
 /** The outcome of running a task in a sandbox. */
 export interface RunResult {
+  /** Present for compiled languages: the compile step, run before the program. */
+  compile?: CompileResult;
   outcome: Outcome;
   exitCode: number | null;
   signal: string | null;
@@ -76,6 +86,8 @@ export interface Evaluation {
   startedAt: string | null;
   finishedAt: string | null;
   attempts: number;
+  /** A compiled language's compile step; null (or absent) otherwise. */
+  compile?: CompileResult | null;
   /** When the row last changed. Optional only so hand-built values elsewhere stay valid; storage always sets it. */
   updatedAt?: string;
   /** The submitting request's id, for tracing. Storage always sets it (null when there was none). */

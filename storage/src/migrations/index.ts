@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import * as evaluations from './0001-evaluations.js';
+import * as compileResult from './0002-compile-result.js';
 
 /** One migration: a stable name (recorded in `knex_migrations`) and its steps. */
 export interface Migration {
@@ -13,7 +14,7 @@ export interface Migration {
  * knex records as applied. Imported statically rather than found on disk by knex, so the same list
  * works from `src/` under tsx and from `dist/`, and a bundler cannot lose a file.
  */
-export const MIGRATIONS: readonly Migration[] = [evaluations];
+export const MIGRATIONS: readonly Migration[] = [evaluations, compileResult];
 
 /** A knex migration source over {@link MIGRATIONS}. */
 export const migrationSource: Knex.MigrationSource<Migration> = {

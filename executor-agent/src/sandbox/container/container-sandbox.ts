@@ -1,13 +1,15 @@
 import type Docker from 'dockerode';
-import { DEFAULT_MAX_LIMITS, type RunResult } from '@crucible/storage/domain';
+import { DEFAULT_MAX_LIMITS, type CompileResult, type Limits, type RunResult } from '@crucible/storage/domain';
 import { InvalidProgramError, PlatformError, type LanguageInfo, type RunRequest, type Sandbox } from '../sandbox.js';
-import { createCodeDir, reapCodeDirs, type CodeDir } from './code-dir.js';
-import { checkLimits, containerSpec, entryFile, REAP_GRACE_MS, type ContainerRuntime } from './container-spec.js';
+import { createBuildDir, createCodeDir, reapCodeDirs, type BuildDir, type CodeDir } from './code-dir.js';
+import { checkLimits, containerSpec, entryFile, REAP_GRACE_MS, type ContainerRuntime, type ContainerSpecInput } from './container-spec.js';
 import { runContainer } from './container-run.js';
 import { connectDocker, messageOf, type Engine } from './docker-client.js';
-import { engineProblems, type EngineInfo } from './engine-check.js';
+import { engineMode, engineProblems, type EngineInfo } from './engine-check.js';
 import { reapOrphans } from './reap.js';
-import { DEFAULT_RUNTIMES_DIR, loadRuntimeCatalog, type RuntimeDefinition } from './runtime-catalog.js';
+import { buildFailure, DEFAULT_RUNTIMES_DIR, loadRuntimeCatalog, type RuntimeDefinition } from './runtime-catalog.js';
+import { decideAppArmor, loadSeccompProfile, readLoadedAppArmorProfiles, type SeccompProfile } from './security-profiles.js';
+import { enforcementSelfTest, type SelfTestVerdict } from './self-test.js';
 
 export interface ContainerSandboxOptions {
   /** A client, or an endpoint such as `unix:///run/crucible/docker.sock`; default: dockerode's. */
@@ -22,7 +24,16 @@ export interface ContainerSandboxOptions {
   codeDirParent?: string;
   /** How long `init` waits for the engine to answer. */
   pingTimeoutMs?: number;
+  /** Folder holding seccomp.json; default: `executor-agent/security`. */
+  securityDir?: string;
+  /** Where passing self-test verdicts are cached; default: `<tmpdir>/crucible-selftest`. */
+  selfTestCacheDir?: string;
+  /** Reads the host's loaded AppArmor profiles (replaceable to test both ways). */
+  readAppArmorProfiles?: () => Promise<string | undefined>;
 }
+
+/** The language whose image the enforcement self-test runs its (python) probes in. */
+const PROBE_LANGUAGE = 'python';
 
 interface Language {
   definition: RuntimeDefinition;
@@ -41,6 +52,9 @@ export class ContainerSandbox implements Sandbox {
   private catalog = new Map<string, Language>();
   private ready: Promise<void> | undefined;
   private readonly live = new Set<{ abort: AbortController; done: Promise<unknown> }>();
+  private seccomp: SeccompProfile | undefined;
+  private appArmorProfile: string | undefined;
+  private facts: Record<string, unknown> = {};
   private disposed = false;
 
   constructor(private readonly opts: ContainerSandboxOptions) {
@@ -52,9 +66,15 @@ export class ContainerSandbox implements Sandbox {
     return [...this.catalog.values()].map((l) => ({ ...l.info }));
   }
 
-  /** What the agent reports about this sandbox in its heartbeat. */
+  /** What the agent reports about this sandbox in its heartbeat (and so in `/readyz`). */
   details(): Record<string, unknown> {
-    return { engine: this.engine.host, runtime: this.runtime, running: this.live.size };
+    return {
+      engine: this.engine.host,
+      runtime: this.runtime,
+      running: this.live.size,
+      seccomp: this.seccomp ? `crucible ${this.seccomp.version}` : 'not loaded',
+      ...this.facts,
+    };
   }
 
   /**
@@ -70,6 +90,8 @@ export class ContainerSandbox implements Sandbox {
 
   private async load(): Promise<void> {
     const definitions = await loadRuntimeCatalog(this.opts.runtimesDir ?? DEFAULT_RUNTIMES_DIR);
+    // No profile, no containers: a missing or broken profile file is a deployment bug.
+    this.seccomp = await loadSeccompProfile(this.opts.securityDir);
     const unavailable = (d: RuntimeDefinition, reason: string): Language => ({
       definition: d,
       info: { id: d.id, name: d.name, version: '', runtime: 'container', available: false, reason },
@@ -86,6 +108,7 @@ export class ContainerSandbox implements Sandbox {
     } catch (err) {
       const reason = `Docker engine not reachable at ${host}: ${messageOf(err)}`;
       this.catalog = new Map(definitions.map((d) => [d.id, unavailable(d, reason)]));
+      this.facts = { reachable: false };
       return;
     }
     // Best effort: a failure here must not keep the agent from starting.
@@ -93,17 +116,62 @@ export class ContainerSandbox implements Sandbox {
       reapOrphans(docker).catch(() => undefined),
       reapCodeDirs(DEFAULT_MAX_LIMITS.timeoutMs + REAP_GRACE_MS, this.opts.codeDirParent).catch(() => undefined),
     ]);
-    const problems = engineProblems(info, this.runtime);
+    const appArmor = decideAppArmor({
+      engineSecurityOptions: info.SecurityOptions ?? [],
+      loadedProfiles: await (this.opts.readAppArmorProfiles ?? readLoadedAppArmorProfiles)(),
+    });
+    this.appArmorProfile = appArmor.state === 'applied' ? appArmor.profile : undefined;
     const byTag = new Map(images.flatMap((img) => (img.RepoTags ?? []).map((tag) => [tag, img] as const)));
-    this.catalog = new Map(
-      definitions.map((d) => {
-        if (problems.length > 0) return [d.id, unavailable(d, `Docker engine at ${host} cannot confine untrusted code: ${problems.join('; ')}`)];
+
+    // Each engine runtime in use is checked on its own: runsc may be fine where runc is not.
+    const runtimes = [...new Set([this.runtime, ...definitions.flatMap((d) => (d.containerRuntime ? [d.containerRuntime] : []))])];
+    const probeImage = definitions.find((d) => d.id === PROBE_LANGUAGE && byTag.has(d.image))?.image;
+    const verdicts = new Map<ContainerRuntime, string | undefined>();
+    const selfTests: Record<string, SelfTestVerdict | string> = {};
+    await Promise.all(
+      runtimes.map(async (runtime) => {
+        const problems = engineProblems(info, runtime);
+        if (problems.length > 0) {
+          verdicts.set(runtime, `Docker engine at ${host} cannot confine untrusted code with ${runtime}: ${problems.join('; ')}`);
+          return;
+        }
+        if (!probeImage) {
+          const why = `the enforcement self-test needs the ${PROBE_LANGUAGE} image, which is not built`;
+          selfTests[runtime] = why;
+          verdicts.set(runtime, `not verified: ${why}`);
+          return;
+        }
+        const verdict = await enforcementSelfTest({
+          docker,
+          engineId: info.ID ?? host,
+          runtime,
+          image: probeImage,
+          seccomp: this.seccomp!,
+          appArmorProfile: this.appArmorProfile,
+          agentId: this.opts.agentId,
+          codeDirParent: this.opts.codeDirParent,
+          cacheDir: this.opts.selfTestCacheDir,
+        });
+        selfTests[runtime] = verdict;
+        verdicts.set(runtime, verdict.ok ? undefined : `the enforcement self-test failed under ${runtime}: ${verdict.problems.join('; ')}`);
+      }),
+    );
+    this.facts = { reachable: true, ...engineMode(info), appArmor, selfTest: selfTests };
+
+    const entries = await Promise.all(
+      definitions.map(async (d): Promise<[string, Language]> => {
+        const refused = verdicts.get(d.containerRuntime ?? this.runtime);
+        if (refused) return [d.id, unavailable(d, refused)];
         const image = byTag.get(d.image);
-        if (!image) return [d.id, unavailable(d, `image ${d.image} not built: run ./crucible up`)];
+        if (!image) {
+          const failure = await buildFailure(d);
+          return [d.id, unavailable(d, failure ? `image ${d.image} failed to build: ${failure}` : `image ${d.image} not built: run ./crucible up`)];
+        }
         const version = image.Labels?.['crucible.runtime.version'] ?? '';
         return [d.id, { definition: d, info: { id: d.id, name: d.name, version, runtime: 'container', available: true } }];
       }),
     );
+    this.catalog = new Map(entries);
   }
 
   async run(request: RunRequest): Promise<RunResult> {
@@ -141,23 +209,75 @@ export class ContainerSandbox implements Sandbox {
       throw new PlatformError(`could not write the program's files: ${messageOf(err)}`, { cause: err });
     }
     await using _code = code;
-    const spec = containerSpec({
+    const base = {
       evaluationId: request.evaluationId,
       agentId: this.opts.agentId,
       image: definition.image,
-      runtime: this.runtime,
-      run: definition.run,
-      entryFile: entryFile(
-        request.files.map((f) => f.name),
-        definition.mainFile,
-      ),
-      args: request.args,
-      limits: request.limits,
+      runtime: definition.containerRuntime ?? this.runtime,
+      seccompProfile: this.seccomp!.json,
+      appArmorProfile: this.appArmorProfile,
       hostCodeDir: code.path,
-      now: Date.now(),
-    });
-    // `return await`: the code directory must outlive the run, not just its start.
-    return await runContainer(this.engine.docker, spec, request, signal);
+    };
+    if (!definition.compile) {
+      const spec = containerSpec({
+        ...base,
+        run: definition.run,
+        entryFile: entryFile(request.files.map((f) => f.name), definition.mainFile),
+        args: request.args,
+        limits: request.limits,
+        now: Date.now(),
+      });
+      // `return await`: the code directory must outlive the run, not just its start.
+      return await runContainer(this.engine.docker, spec, request, signal);
+    }
+    return await this.compileAndRun(definition, definition.compile, base, request, signal);
+  }
+
+  /**
+   * A compiled language: the compile command runs in its own container with its own limits and
+   * a writable build directory; only if it succeeds does the program run, in a second container
+   * that mounts the build read-only. The result carries the compile step either way.
+   */
+  private async compileAndRun(
+    definition: RuntimeDefinition,
+    compile: NonNullable<RuntimeDefinition['compile']>,
+    base: Omit<ContainerSpecInput, 'run' | 'entryFile' | 'args' | 'limits' | 'now'>,
+    request: RunRequest,
+    signal: AbortSignal,
+  ): Promise<RunResult> {
+    let build: BuildDir;
+    try {
+      build = await createBuildDir(this.opts.codeDirParent);
+    } catch (err) {
+      throw new PlatformError(`could not create the build directory: ${messageOf(err)}`, { cause: err });
+    }
+    await using _build = build;
+    const compileLimits = { ...compileDefaults(request.limits), ...compile.limits, outputBytes: request.limits.outputBytes };
+    // onStart once: the evaluation is running from the compile step on.
+    let started = false;
+    const onStart = () => {
+      if (!started) request.onStart?.();
+      started = true;
+    };
+    const compiled = await runContainer(
+      this.engine.docker,
+      containerSpec({ ...base, run: compile.command, entryFile: null, args: [], limits: compileLimits, build: { hostDir: build.path, writable: true }, now: Date.now() }),
+      { ...request, stdin: '', limits: compileLimits, onStart, onOutput: undefined },
+      signal,
+    );
+    const step: CompileResult = { stdout: compiled.stdout, stderr: compiled.stderr, exitCode: compiled.exitCode, durationMs: compiled.durationMs };
+    if (compiled.outcome !== 'success') {
+      // The compiler's message is what the user needs: it becomes the evaluation's stderr too.
+      if (compiled.stderr) request.onOutput?.('stderr', compiled.stderr);
+      return { ...compiled, stdout: '', compile: step };
+    }
+    const run = await runContainer(
+      this.engine.docker,
+      containerSpec({ ...base, run: definition.run, entryFile: null, args: request.args, limits: request.limits, build: { hostDir: build.path, writable: false }, now: Date.now() }),
+      { ...request, onStart },
+      signal,
+    );
+    return { ...run, compile: step };
   }
 
   /** Kills whatever still runs and waits until its container is removed. */
@@ -174,6 +294,11 @@ function invalidProgram(err: InvalidProgramError, request: RunRequest): RunResul
   const stderr = `crucible: ${err.message}\n`;
   request.onOutput?.('stderr', stderr);
   return { outcome: 'error', exitCode: null, signal: null, stdout: '', stderr, stdoutTruncated: false, stderrTruncated: false, durationMs: 0 };
+}
+
+/** Limits a compile step gets where its runtime sets none: the evaluation's, with room to work. */
+function compileDefaults(limits: Limits): Limits {
+  return { ...limits, timeoutMs: Math.max(limits.timeoutMs, 10_000), memoryMb: Math.max(limits.memoryMb, 256), pids: Math.max(limits.pids, 16) };
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
