@@ -69,7 +69,7 @@ describe('language runtimes through the public API', () => {
     it(`${id}: the smoke test prints OK`, async () => {
       const def = JSON.parse(readFileSync(resolve(RUNTIMES_DIR, id, 'runtime.json'), 'utf8')) as { smoke: string };
       const content = readFileSync(resolve(RUNTIMES_DIR, id, def.smoke), 'utf8');
-      const e = await p.run({ language: id, files: [{ name: def.smoke, content }], limits: { timeoutMs: 30_000 } }, 90);
+      const e = await p.run({ language: id, files: [{ name: def.smoke, content }], limits: { timeoutMs: 30_000 } }, 60);
       assert.equal(e.outcome, 'success', JSON.stringify(e));
       assert.equal(e.stdout, 'OK\n');
     });
@@ -77,14 +77,14 @@ describe('language runtimes through the public API', () => {
 
   for (const [id, files] of Object.entries(MULTI_FILE)) {
     it(`${id}: several files, stdin and args`, async () => {
-      const e = await p.run({ language: id, files, stdin: 'hello\n', args: ['a', 'b c'], limits: { timeoutMs: 30_000 } }, 90);
+      const e = await p.run({ language: id, files, stdin: 'hello\n', args: ['a', 'b c'], limits: { timeoutMs: 30_000 } }, 60);
       assert.equal(e.outcome, 'success', JSON.stringify(e));
       assert.equal(e.stdout, 'lib:HELLO a b c\n');
     });
   }
 
   it('c: a compiled program carries its compile step', async () => {
-    const e = await p.run({ language: 'c', code: '#include <stdio.h>\nint main(void) { puts("hi"); return 3; }\n' }, 90);
+    const e = await p.run({ language: 'c', code: '#include <stdio.h>\nint main(void) { puts("hi"); return 3; }\n' }, 60);
     assert.equal(e.outcome, 'error');
     assert.equal(e.exitCode, 3);
     assert.equal(e.stdout, 'hi\n');
@@ -95,7 +95,7 @@ describe('language runtimes through the public API', () => {
   });
 
   it('cpp: a compile failure is completed/error with the compiler message, and nothing runs', async () => {
-    const e = await p.run({ language: 'cpp', code: 'int main() { this is not c++; }\n' }, 90);
+    const e = await p.run({ language: 'cpp', code: 'int main() { this is not c++; }\n' }, 60);
     assert.equal(e.status, 'completed');
     assert.equal(e.outcome, 'error');
     assert.notEqual(e.compile.exitCode, 0);
