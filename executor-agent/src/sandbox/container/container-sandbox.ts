@@ -9,7 +9,7 @@ import { engineMode, engineProblems, type EngineInfo } from './engine-check.js';
 import { reapOrphans } from './reap.js';
 import { buildFailure, DEFAULT_RUNTIMES_DIR, loadRuntimeCatalog, type RuntimeDefinition } from './runtime-catalog.js';
 import { decideAppArmor, loadSeccompProfile, readLoadedAppArmorProfiles, type SeccompProfile } from './security-profiles.js';
-import { enforcementSelfTest, type SelfTestVerdict } from './self-test.js';
+import { enforcementSelfTest, type SelfTestInput, type SelfTestVerdict } from './self-test.js';
 
 export interface ContainerSandboxOptions {
   /** A client, or an endpoint such as `unix:///run/crucible/docker.sock`; default: dockerode's. */
@@ -24,13 +24,19 @@ export interface ContainerSandboxOptions {
   codeDirParent?: string;
   /** How long `init` waits for the engine to answer. */
   pingTimeoutMs?: number;
+  /** How often containers past their deadline (any agent's) are removed; default 60 s. */
+  reapIntervalMs?: number;
   /** Folder holding seccomp.json; default: `executor-agent/security`. */
   securityDir?: string;
   /** Where passing self-test verdicts are cached; default: `<tmpdir>/crucible-selftest`. */
   selfTestCacheDir?: string;
+  /** Test seam for the self-test's probes (see SelfTestInput.tamper); never set in production. */
+  selfTestTamper?: SelfTestInput['tamper'];
   /** Reads the host's loaded AppArmor profiles (replaceable to test both ways). */
   readAppArmorProfiles?: () => Promise<string | undefined>;
 }
+
+const REAP_INTERVAL_MS = 60_000;
 
 /** The language whose image the enforcement self-test runs its (python) probes in. */
 const PROBE_LANGUAGE = 'python';
@@ -55,6 +61,7 @@ export class ContainerSandbox implements Sandbox {
   private seccomp: SeccompProfile | undefined;
   private appArmorProfile: string | undefined;
   private facts: Record<string, unknown> = {};
+  private reaper: NodeJS.Timeout | undefined;
   private disposed = false;
 
   constructor(private readonly opts: ContainerSandboxOptions) {
@@ -111,7 +118,9 @@ export class ContainerSandbox implements Sandbox {
       this.facts = { reachable: false };
       return;
     }
-    // Best effort: a failure here must not keep the agent from starting.
+    // Best effort: a failure here must not keep the agent from starting. Then again periodically:
+    // a dead agent's containers are past their deadline labels soon after it died.
+    this.reaper ??= setInterval(() => void reapOrphans(docker).catch(() => undefined), this.opts.reapIntervalMs ?? REAP_INTERVAL_MS).unref();
     await Promise.all([
       reapOrphans(docker).catch(() => undefined),
       reapCodeDirs(DEFAULT_MAX_LIMITS.timeoutMs + REAP_GRACE_MS, this.opts.codeDirParent).catch(() => undefined),
@@ -151,6 +160,7 @@ export class ContainerSandbox implements Sandbox {
           agentId: this.opts.agentId,
           codeDirParent: this.opts.codeDirParent,
           cacheDir: this.opts.selfTestCacheDir,
+          tamper: this.opts.selfTestTamper,
         });
         selfTests[runtime] = verdict;
         verdicts.set(runtime, verdict.ok ? undefined : `the enforcement self-test failed under ${runtime}: ${verdict.problems.join('; ')}`);
@@ -283,6 +293,7 @@ export class ContainerSandbox implements Sandbox {
   /** Kills whatever still runs and waits until its container is removed. */
   async [Symbol.asyncDispose](): Promise<void> {
     this.disposed = true;
+    clearInterval(this.reaper);
     const live = [...this.live];
     for (const run of live) run.abort.abort();
     await Promise.all(live.map((r) => r.done));

@@ -86,8 +86,13 @@ export interface SelfTestInput {
   appArmorProfile?: string | undefined;
   agentId: string;
   codeDirParent?: string | undefined;
-  cacheDir?: string;
+  cacheDir?: string | undefined;
   now?: number;
+  /**
+   * Test seam: alters each probe's create options before it runs, e.g. dropping the memory limit
+   * to stand for an engine that silently ignores it. Never set in production.
+   */
+  tamper?: ((spec: Docker.ContainerCreateOptions) => Docker.ContainerCreateOptions) | undefined;
 }
 
 export interface SelfTestVerdict {
@@ -107,7 +112,8 @@ export async function enforcementSelfTest(input: SelfTestInput): Promise<SelfTes
     .slice(0, 24);
   const cacheDir = input.cacheDir ?? join(tmpdir(), 'crucible-selftest');
   const cacheFile = join(cacheDir, `${key}.json`);
-  const cached = await readFile(cacheFile, 'utf8')
+  // A tampered probe must neither reuse nor leave a verdict.
+  const cached = input.tamper ? undefined : await readFile(cacheFile, 'utf8')
     .then((t) => JSON.parse(t) as { ok: boolean; at: number })
     .catch(() => undefined);
   if (cached?.ok && now - cached.at < VERDICT_TTL_MS && cached.at <= now) {
@@ -116,7 +122,7 @@ export async function enforcementSelfTest(input: SelfTestInput): Promise<SelfTes
 
   const problems = await runProbes(input).catch((err: unknown) => [`the probes could not run: ${messageOf(err)}`]);
   const verdict: SelfTestVerdict = { ok: problems.length === 0, problems, checkedAt: new Date(now).toISOString(), cached: false };
-  if (verdict.ok) {
+  if (verdict.ok && !input.tamper) {
     // Write then rename: a concurrent reader never sees half a file.
     await mkdir(cacheDir, { recursive: true });
     const tmp = `${cacheFile}.${process.pid}.tmp`;
@@ -144,7 +150,7 @@ async function runProbes(input: SelfTestInput): Promise<string[]> {
       now: Date.now(),
     });
     const request = { evaluationId: spec.Labels!['crucible.evaluation']!, language: 'selftest', files: [], stdin: '', args: [], limits };
-    return await runContainer(input.docker, spec, request, new AbortController().signal);
+    return await runContainer(input.docker, input.tamper ? input.tamper(spec) : spec, request, new AbortController().signal);
   };
   const base: Limits = { timeoutMs: 15_000, memoryMb: 64, cpus: 1, pids: PROBE_PIDS, outputBytes: 64 * 1024 };
   const [memory, pids, confinement] = await Promise.all([
