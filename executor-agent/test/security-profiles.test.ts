@@ -95,6 +95,7 @@ describe('self-test judgement', () => {
   const r = (outcome: string, stdout = '', stderr = '') => ({ outcome: outcome as 'success', stdout, stderr });
   it('memory: only memory_limit passes', () => {
     assert.deepEqual(judgeMemory(r('memory_limit')), []);
+    assert.deepEqual(judgeMemory(r('killed')), [], 'a SIGKILL we did not send: the OOM killer under gVisor');
     assert.match(judgeMemory(r('success', 'HELD 256\n')).join(), /not enforced/);
     assert.match(judgeMemory(r('error', '', 'boom')).join(), /unverified/);
   });

@@ -60,7 +60,8 @@ describe('enforcement self-test (real engine)', () => {
       ...input,
       runtime: 'runc',
       cacheDir,
-      tamper: (spec) => ({ ...spec, HostConfig: { ...spec.HostConfig, PidsLimit: 0, ReadonlyRootfs: false, Ulimits: [] }, User: '0:0' }),
+      // Room for 256 sleeping forks, so the only thing that could stop them is the pids limit.
+      tamper: (spec) => ({ ...spec, HostConfig: { ...spec.HostConfig, PidsLimit: -1, Memory: 1 << 30, MemorySwap: 1 << 30, ReadonlyRootfs: false, Ulimits: [] }, User: '0:0' }),
     });
     assert.equal(v.ok, false);
     const all = v.problems.join('; ');

@@ -171,12 +171,14 @@ export class ContainerSandbox implements Sandbox {
     const entries = await Promise.all(
       definitions.map(async (d): Promise<[string, Language]> => {
         const refused = verdicts.get(d.containerRuntime ?? this.runtime);
-        if (refused) return [d.id, unavailable(d, refused)];
         const image = byTag.get(d.image);
+        // An engine that cannot confine comes first; then a missing image, the most actionable.
+        if (refused && problemsOf(refused)) return [d.id, unavailable(d, refused)];
         if (!image) {
           const failure = await buildFailure(d);
           return [d.id, unavailable(d, failure ? `image ${d.image} failed to build: ${failure}` : `image ${d.image} not built: run ./crucible up`)];
         }
+        if (refused) return [d.id, unavailable(d, refused)];
         const version = image.Labels?.['crucible.runtime.version'] ?? '';
         return [d.id, { definition: d, info: { id: d.id, name: d.name, version, runtime: 'container', available: true } }];
       }),
@@ -305,6 +307,11 @@ function invalidProgram(err: InvalidProgramError, request: RunRequest): RunResul
   const stderr = `crucible: ${err.message}\n`;
   request.onOutput?.('stderr', stderr);
   return { outcome: 'error', exitCode: null, signal: null, stdout: '', stderr, stdoutTruncated: false, stderrTruncated: false, durationMs: 0 };
+}
+
+/** Whether a refusal is the engine's own unfitness (reported before anything else). */
+function problemsOf(reason: string): boolean {
+  return reason.includes('cannot confine untrusted code');
 }
 
 /** Limits a compile step gets where its runtime sets none: the evaluation's, with room to work. */
