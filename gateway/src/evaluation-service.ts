@@ -42,6 +42,9 @@ export class EvaluationService {
     if (runtime !== 'auto' && runtime !== known.runtime) {
       throw invalidRequest(`language "${known.id}" runs in the ${known.runtime} runtime, not ${runtime}`, { field: 'runtime' });
     }
+    if (req.containerRuntime && known.runtime !== 'container') {
+      throw invalidRequest(`containerRuntime applies to container languages; "${known.id}" runs in ${known.runtime}`, { field: 'containerRuntime' });
+    }
     // Availability is advice from heartbeats in Redis; without it, accept and let the queue decide.
     const info = (await this.deps.languages().catch(() => [])).find((l) => l.id === known.id);
     if (info && !info.available && info.reason !== 'no executor agent is running') {
@@ -71,6 +74,7 @@ export class EvaluationService {
       args: req.args ?? [],
       limits,
       metadata: req.metadata ?? {},
+      ...(req.containerRuntime ? { containerRuntime: req.containerRuntime } : {}),
       requestId,
     });
     // Live lists learn of the new evaluation at once; the watcher feed is advice, so a failure here is ignored.

@@ -110,6 +110,38 @@ describe('language runtimes through the public API', () => {
     assert.equal(e.compile, null);
   });
 
+  it('runs a request under gVisor when it asks for containerRuntime runsc, and says so', async () => {
+    // gVisor's sandbox kernel reports a fixed release; the host's is what runc shows.
+    const code = 'import os\nprint(os.uname().release)';
+    const gvisor = await p.run({ language: 'python', code, containerRuntime: 'runsc' });
+    assert.equal(gvisor.outcome, 'success', JSON.stringify(gvisor));
+    assert.equal(gvisor.containerRuntime, 'runsc');
+    assert.equal(gvisor.stdout, '4.4.0\n');
+    const plain = await p.run({ language: 'python', code });
+    assert.equal(plain.containerRuntime, null);
+    assert.notEqual(plain.stdout, '4.4.0\n');
+    const bad = await p.request('POST', '/v1/evaluations', { language: 'python', code, containerRuntime: 'kata' });
+    assert.equal(bad.status, 400);
+    const wasm = await p.request('POST', '/v1/evaluations', { language: 'javascript', code: '1', containerRuntime: 'runsc' });
+    assert.equal(wasm.status, 400);
+    assert.equal(wasm.json.error.details.field, 'containerRuntime');
+  });
+
+  it('/readyz shows the engine mode, seccomp, AppArmor and self-test verdicts', async () => {
+    const ready = await p.request('GET', '/readyz');
+    assert.equal(ready.status, 200, ready.text);
+    const agents = Object.values(ready.json.agents) as { container: Record<string, any> }[];
+    const c = agents[0]!.container;
+    assert.equal(c.mode, 'rootful-userns');
+    assert.equal(c.memory, 'cgroup');
+    assert.match(c.seccomp, /^crucible [0-9a-f]{12}$/);
+    assert.equal(c.appArmor.state, 'unavailable');
+    assert.match(c.appArmor.reason, /no AppArmor/);
+    assert.equal(c.selfTest.runc.ok, true);
+    assert.equal(c.selfTest.runsc.ok, true);
+    assert.deepEqual(c.allowedRuntimes, { runc: 'available', runsc: 'available' });
+  });
+
   it('refuses file names that are paths, dot-dot, NUL or too many files', async () => {
     for (const name of ['/etc/passwd', '../x.py', 'a/b.py', '..', 'x\u0000.py']) {
       const res = await p.request('POST', '/v1/evaluations', { language: 'python', files: [{ name, content: '' }] });

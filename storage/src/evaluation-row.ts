@@ -1,5 +1,6 @@
 import type {
   CompileResult,
+  ContainerRuntime,
   EvaluationEvent,
   EventType,
   Evaluation,
@@ -33,6 +34,7 @@ export interface EvaluationRow {
   stderr_truncated: boolean;
   duration_ms: number | null;
   compile?: unknown;
+  container_runtime?: ContainerRuntime | null;
   error: string | null;
   attempts: number;
   request_id: string | null;
@@ -86,6 +88,7 @@ export function toEvaluation(row: EvaluationRow): Evaluation {
     stderr: row.stderr,
     stdoutTruncated: row.stdout_truncated,
     compile: row.compile == null ? null : json<CompileResult>(row.compile),
+    containerRuntime: row.container_runtime ?? null,
     stderrTruncated: row.stderr_truncated,
     durationMs: row.duration_ms,
     limits: json<Limits>(row.limits),

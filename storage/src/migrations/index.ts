@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import * as evaluations from './0001-evaluations.js';
-import * as compileResult from './0002-compile-result.js';
+import * as sandboxFields from './0002-sandbox-fields.js';
 
 /** One migration: a stable name (recorded in `knex_migrations`) and its steps. */
 export interface Migration {
@@ -14,7 +14,7 @@ export interface Migration {
  * knex records as applied. Imported statically rather than found on disk by knex, so the same list
  * works from `src/` under tsx and from `dist/`, and a bundler cannot lose a file.
  */
-export const MIGRATIONS: readonly Migration[] = [evaluations, compileResult];
+export const MIGRATIONS: readonly Migration[] = [evaluations, sandboxFields];
 
 /** A knex migration source over {@link MIGRATIONS}. */
 export const migrationSource: Knex.MigrationSource<Migration> = {

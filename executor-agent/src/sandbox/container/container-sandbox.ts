@@ -18,6 +18,11 @@ export interface ContainerSandboxOptions {
   agentId: string;
   /** `runsc` runs each container under gVisor; it must be registered with the engine. */
   runtime?: ContainerRuntime;
+  /**
+   * Engine runtimes a request may choose (`containerRuntime`). Default: the default runtime and
+   * runsc, i.e. a request may always ask for more isolation, never for less than configured.
+   */
+  allowedRuntimes?: readonly ContainerRuntime[];
   /** Folder of runtime definitions; default: `executor-agent/runtimes`. */
   runtimesDir?: string;
   /** Parent of the per-evaluation code directories; the remapped uid must be able to traverse it. */
@@ -62,11 +67,15 @@ export class ContainerSandbox implements Sandbox {
   private appArmorProfile: string | undefined;
   private facts: Record<string, unknown> = {};
   private reaper: NodeJS.Timeout | undefined;
+  /** Per engine runtime in use: why it must not run code, or undefined when it passed every check. */
+  private verdicts = new Map<ContainerRuntime, string | undefined>();
+  private readonly allowed: readonly ContainerRuntime[];
   private disposed = false;
 
   constructor(private readonly opts: ContainerSandboxOptions) {
     this.engine = connectDocker(opts.docker);
     this.runtime = opts.runtime ?? 'runc';
+    this.allowed = [...new Set([this.runtime, ...(opts.allowedRuntimes ?? ['runsc'])])];
   }
 
   languages(): LanguageInfo[] {
@@ -78,6 +87,7 @@ export class ContainerSandbox implements Sandbox {
     return {
       engine: this.engine.host,
       runtime: this.runtime,
+      allowedRuntimes: Object.fromEntries(this.allowed.map((r) => [r, this.verdicts.has(r) ? (this.verdicts.get(r) ?? 'available') : 'unchecked'])),
       running: this.live.size,
       seccomp: this.seccomp ? `crucible ${this.seccomp.version}` : 'not loaded',
       ...this.facts,
@@ -133,7 +143,7 @@ export class ContainerSandbox implements Sandbox {
     const byTag = new Map(images.flatMap((img) => (img.RepoTags ?? []).map((tag) => [tag, img] as const)));
 
     // Each engine runtime in use is checked on its own: runsc may be fine where runc is not.
-    const runtimes = [...new Set([this.runtime, ...definitions.flatMap((d) => (d.containerRuntime ? [d.containerRuntime] : []))])];
+    const runtimes = [...new Set([...this.allowed, ...definitions.flatMap((d) => (d.containerRuntime ? [d.containerRuntime] : []))])];
     const probeImage = definitions.find((d) => d.id === PROBE_LANGUAGE && byTag.has(d.image))?.image;
     const verdicts = new Map<ContainerRuntime, string | undefined>();
     const selfTests: Record<string, SelfTestVerdict | string> = {};
@@ -167,6 +177,7 @@ export class ContainerSandbox implements Sandbox {
       }),
     );
     this.facts = { reachable: true, ...engineMode(info), appArmor, selfTest: selfTests };
+    this.verdicts = verdicts;
 
     const entries = await Promise.all(
       definitions.map(async (d): Promise<[string, Language]> => {
@@ -221,11 +232,13 @@ export class ContainerSandbox implements Sandbox {
       throw new PlatformError(`could not write the program's files: ${messageOf(err)}`, { cause: err });
     }
     await using _code = code;
+    const runtime = this.chooseRuntime(definition, request);
+    if (typeof runtime !== 'string') return invalidProgram(runtime.refused, request);
     const base = {
       evaluationId: request.evaluationId,
       agentId: this.opts.agentId,
       image: definition.image,
-      runtime: definition.containerRuntime ?? this.runtime,
+      runtime,
       seccompProfile: this.seccomp!.json,
       appArmorProfile: this.appArmorProfile,
       hostCodeDir: code.path,
@@ -243,6 +256,22 @@ export class ContainerSandbox implements Sandbox {
       return await runContainer(this.engine.docker, spec, request, signal);
     }
     return await this.compileAndRun(definition, definition.compile, base, request, signal);
+  }
+
+  /**
+   * The engine runtime for one run. A language pinned to a runtime (runtime.json) keeps it; else
+   * the request's choice, if this agent allows it and it passed its checks; else the default.
+   */
+  private chooseRuntime(definition: RuntimeDefinition, request: RunRequest): ContainerRuntime | { refused: InvalidProgramError } {
+    if (definition.containerRuntime) return definition.containerRuntime;
+    const wanted = request.containerRuntime;
+    if (!wanted || wanted === this.runtime) return this.runtime;
+    if (!this.allowed.includes(wanted)) {
+      return { refused: new InvalidProgramError(`containerRuntime ${wanted} is not allowed here (allowed: ${this.allowed.join(', ')})`) };
+    }
+    const why = this.verdicts.get(wanted);
+    if (why || !this.verdicts.has(wanted)) return { refused: new InvalidProgramError(`containerRuntime ${wanted} is unavailable: ${why ?? 'not checked'}`) };
+    return wanted;
   }
 
   /**

@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import type { Limits } from '@crucible/storage/domain';
+import type { ContainerRuntime, Limits } from '@crucible/storage/domain';
 import { InvalidProgramError } from '../sandbox.js';
 
 /** Labels on every container the sandbox creates; `reapOrphans` finds leftovers by them. */
@@ -11,7 +11,7 @@ export const LABELS = {
   deadline: 'crucible.deadline',
 } as const;
 
-export type ContainerRuntime = 'runc' | 'runsc';
+export type { ContainerRuntime } from '@crucible/storage/domain';
 
 /** Where the submitted files appear inside the container (read-only). */
 export const CODE_DIR = '/code';
