@@ -42,9 +42,16 @@ export interface ContainerSandboxOptions {
 }
 
 const REAP_INTERVAL_MS = 60_000;
+const RECHECK_MS = 30_000;
 
 /** The language whose image the enforcement self-test runs its (python) probes in. */
 const PROBE_LANGUAGE = 'python';
+
+/** Why an engine runtime may not run code: the engine's own unfitness, or a failed/missing self-test. */
+interface Refusal {
+  engine: boolean;
+  reason: string;
+}
 
 interface Language {
   definition: RuntimeDefinition;
@@ -67,8 +74,9 @@ export class ContainerSandbox implements Sandbox {
   private appArmorProfile: string | undefined;
   private facts: Record<string, unknown> = {};
   private reaper: NodeJS.Timeout | undefined;
+  private recheck: NodeJS.Timeout | undefined;
   /** Per engine runtime in use: why it must not run code, or undefined when it passed every check. */
-  private verdicts = new Map<ContainerRuntime, string | undefined>();
+  private verdicts = new Map<ContainerRuntime, Refusal | undefined>();
   private readonly allowed: readonly ContainerRuntime[];
   private disposed = false;
 
@@ -87,7 +95,7 @@ export class ContainerSandbox implements Sandbox {
     return {
       engine: this.engine.host,
       runtime: this.runtime,
-      allowedRuntimes: Object.fromEntries(this.allowed.map((r) => [r, this.verdicts.has(r) ? (this.verdicts.get(r) ?? 'available') : 'unchecked'])),
+      allowedRuntimes: Object.fromEntries(this.allowed.map((r) => [r, this.verdicts.has(r) ? (this.verdicts.get(r)?.reason ?? 'available') : 'unchecked'])),
       running: this.live.size,
       seccomp: this.seccomp ? `crucible ${this.seccomp.version}` : 'not loaded',
       ...this.facts,
@@ -145,19 +153,19 @@ export class ContainerSandbox implements Sandbox {
     // Each engine runtime in use is checked on its own: runsc may be fine where runc is not.
     const runtimes = [...new Set([...this.allowed, ...definitions.flatMap((d) => (d.containerRuntime ? [d.containerRuntime] : []))])];
     const probeImage = definitions.find((d) => d.id === PROBE_LANGUAGE && byTag.has(d.image))?.image;
-    const verdicts = new Map<ContainerRuntime, string | undefined>();
+    const verdicts = new Map<ContainerRuntime, Refusal | undefined>();
     const selfTests: Record<string, SelfTestVerdict | string> = {};
     await Promise.all(
       runtimes.map(async (runtime) => {
         const problems = engineProblems(info, runtime);
         if (problems.length > 0) {
-          verdicts.set(runtime, `Docker engine at ${host} cannot confine untrusted code with ${runtime}: ${problems.join('; ')}`);
+          verdicts.set(runtime, { engine: true, reason: `Docker engine at ${host} cannot confine untrusted code with ${runtime}: ${problems.join('; ')}` });
           return;
         }
         if (!probeImage) {
           const why = `the enforcement self-test needs the ${PROBE_LANGUAGE} image, which is not built`;
           selfTests[runtime] = why;
-          verdicts.set(runtime, `not verified: ${why}`);
+          verdicts.set(runtime, { engine: false, reason: `not verified: ${why}` });
           return;
         }
         const verdict = await enforcementSelfTest({
@@ -173,23 +181,32 @@ export class ContainerSandbox implements Sandbox {
           tamper: this.opts.selfTestTamper,
         });
         selfTests[runtime] = verdict;
-        verdicts.set(runtime, verdict.ok ? undefined : `the enforcement self-test failed under ${runtime}: ${verdict.problems.join('; ')}`);
+        verdicts.set(runtime, verdict.ok ? undefined : { engine: false, reason: `the enforcement self-test failed under ${runtime}: ${verdict.problems.join('; ')}` });
       }),
     );
     this.facts = { reachable: true, ...engineMode(info), appArmor, selfTest: selfTests };
     this.verdicts = verdicts;
+    // A failed self-test may be transient (an engine busy or restarting): check again later. The
+    // agent re-checks unavailable languages itself, but a runtime only requests can choose (runsc
+    // next to a healthy runc) would otherwise stay refused until a restart.
+    if (!this.disposed && !this.recheck && [...verdicts.values()].some((v) => v && !v.engine)) {
+      this.recheck = setTimeout(() => {
+        this.recheck = undefined;
+        if (!this.disposed) void this.init().catch(() => undefined);
+      }, RECHECK_MS).unref();
+    }
 
     const entries = await Promise.all(
       definitions.map(async (d): Promise<[string, Language]> => {
         const refused = verdicts.get(d.containerRuntime ?? this.runtime);
         const image = byTag.get(d.image);
         // An engine that cannot confine comes first; then a missing image, the most actionable.
-        if (refused && problemsOf(refused)) return [d.id, unavailable(d, refused)];
+        if (refused?.engine) return [d.id, unavailable(d, refused.reason)];
         if (!image) {
           const failure = await buildFailure(d);
           return [d.id, unavailable(d, failure ? `image ${d.image} failed to build: ${failure}` : `image ${d.image} not built: run ./crucible up`)];
         }
-        if (refused) return [d.id, unavailable(d, refused)];
+        if (refused) return [d.id, unavailable(d, refused.reason)];
         const version = image.Labels?.['crucible.runtime.version'] ?? '';
         return [d.id, { definition: d, info: { id: d.id, name: d.name, version, runtime: 'container', available: true } }];
       }),
@@ -270,7 +287,7 @@ export class ContainerSandbox implements Sandbox {
       return { refused: new InvalidProgramError(`containerRuntime ${wanted} is not allowed here (allowed: ${this.allowed.join(', ')})`) };
     }
     const why = this.verdicts.get(wanted);
-    if (why || !this.verdicts.has(wanted)) return { refused: new InvalidProgramError(`containerRuntime ${wanted} is unavailable: ${why ?? 'not checked'}`) };
+    if (why || !this.verdicts.has(wanted)) return { refused: new InvalidProgramError(`containerRuntime ${wanted} is unavailable: ${why?.reason ?? 'not checked'}`) };
     return wanted;
   }
 
@@ -325,6 +342,7 @@ export class ContainerSandbox implements Sandbox {
   async [Symbol.asyncDispose](): Promise<void> {
     this.disposed = true;
     clearInterval(this.reaper);
+    clearTimeout(this.recheck);
     const live = [...this.live];
     for (const run of live) run.abort.abort();
     await Promise.all(live.map((r) => r.done));
@@ -336,11 +354,6 @@ function invalidProgram(err: InvalidProgramError, request: RunRequest): RunResul
   const stderr = `crucible: ${err.message}\n`;
   request.onOutput?.('stderr', stderr);
   return { outcome: 'error', exitCode: null, signal: null, stdout: '', stderr, stdoutTruncated: false, stderrTruncated: false, durationMs: 0 };
-}
-
-/** Whether a refusal is the engine's own unfitness (reported before anything else). */
-function problemsOf(reason: string): boolean {
-  return reason.includes('cannot confine untrusted code');
 }
 
 /** Limits a compile step gets where its runtime sets none: the evaluation's, with room to work. */
