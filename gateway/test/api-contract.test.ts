@@ -163,7 +163,7 @@ describe('API contract: bad input, platform endpoints', () => {
     }
     // The schema served is the one enforced: a field it does not list is rejected.
     const props = Object.keys(res.json.components.schemas.EvaluationRequest.properties).sort();
-    assert.deepEqual(props, ['args', 'code', 'files', 'language', 'limits', 'metadata', 'priority', 'runtime', 'stdin']);
+    assert.deepEqual(props, ['args', 'code', 'containerRuntime', 'files', 'language', 'limits', 'metadata', 'priority', 'runtime', 'stdin']);
     assert.equal(res.json.components.schemas.EvaluationRequest.additionalProperties, false);
   });
 });
