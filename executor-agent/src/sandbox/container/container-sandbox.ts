@@ -1,8 +1,9 @@
 import type Docker from 'dockerode';
-import { DEFAULT_MAX_LIMITS, type CompileResult, type Limits, type RunResult } from '@crucible/storage/domain';
+import { DEFAULT_MAX_LIMITS, type RunResult } from '@crucible/storage/domain';
 import { InvalidProgramError, PlatformError, type LanguageInfo, type RunRequest, type Sandbox } from '../sandbox.js';
-import { createBuildDir, createCodeDir, reapCodeDirs, type BuildDir, type CodeDir } from './code-dir.js';
-import { checkLimits, containerSpec, entryFile, REAP_GRACE_MS, type ContainerRuntime, type ContainerSpecInput } from './container-spec.js';
+import { createCodeDir, reapCodeDirs, type CodeDir } from './code-dir.js';
+import { compileAndRun } from './compiled-run.js';
+import { checkLimits, containerSpec, entryFile, REAP_GRACE_MS, type ContainerRuntime } from './container-spec.js';
 import { runContainer } from './container-run.js';
 import { connectDocker, messageOf, type Engine } from './docker-client.js';
 import { engineMode, engineProblems, type EngineInfo } from './engine-check.js';
@@ -272,7 +273,7 @@ export class ContainerSandbox implements Sandbox {
       // `return await`: the code directory must outlive the run, not just its start.
       return await runContainer(this.engine.docker, spec, request, signal);
     }
-    return await this.compileAndRun(definition, definition.compile, base, request, signal);
+    return await compileAndRun(this.engine.docker, { definition, compile: definition.compile, base, buildParent: this.opts.codeDirParent }, request, signal);
   }
 
   /**
@@ -291,53 +292,6 @@ export class ContainerSandbox implements Sandbox {
     return wanted;
   }
 
-  /**
-   * A compiled language: the compile command runs in its own container with its own limits and
-   * a writable build directory; only if it succeeds does the program run, in a second container
-   * that mounts the build read-only. The result carries the compile step either way.
-   */
-  private async compileAndRun(
-    definition: RuntimeDefinition,
-    compile: NonNullable<RuntimeDefinition['compile']>,
-    base: Omit<ContainerSpecInput, 'run' | 'entryFile' | 'args' | 'limits' | 'now'>,
-    request: RunRequest,
-    signal: AbortSignal,
-  ): Promise<RunResult> {
-    let build: BuildDir;
-    try {
-      build = await createBuildDir(this.opts.codeDirParent);
-    } catch (err) {
-      throw new PlatformError(`could not create the build directory: ${messageOf(err)}`, { cause: err });
-    }
-    await using _build = build;
-    const compileLimits = { ...compileDefaults(request.limits), ...compile.limits, outputBytes: request.limits.outputBytes };
-    // onStart once: the evaluation is running from the compile step on.
-    let started = false;
-    const onStart = () => {
-      if (!started) request.onStart?.();
-      started = true;
-    };
-    const compiled = await runContainer(
-      this.engine.docker,
-      containerSpec({ ...base, run: compile.command, entryFile: null, args: [], limits: compileLimits, build: { hostDir: build.path, writable: true }, now: Date.now() }),
-      { ...request, stdin: '', limits: compileLimits, onStart, onOutput: undefined },
-      signal,
-    );
-    const step: CompileResult = { stdout: compiled.stdout, stderr: compiled.stderr, exitCode: compiled.exitCode, durationMs: compiled.durationMs };
-    if (compiled.outcome !== 'success') {
-      // The compiler's message is what the user needs: it becomes the evaluation's stderr too.
-      if (compiled.stderr) request.onOutput?.('stderr', compiled.stderr);
-      return { ...compiled, stdout: '', compile: step };
-    }
-    const run = await runContainer(
-      this.engine.docker,
-      containerSpec({ ...base, run: definition.run, entryFile: null, args: request.args, limits: request.limits, build: { hostDir: build.path, writable: false }, now: Date.now() }),
-      { ...request, onStart },
-      signal,
-    );
-    return { ...run, compile: step };
-  }
-
   /** Kills whatever still runs and waits until its container is removed. */
   async [Symbol.asyncDispose](): Promise<void> {
     this.disposed = true;
@@ -354,11 +308,6 @@ function invalidProgram(err: InvalidProgramError, request: RunRequest): RunResul
   const stderr = `crucible: ${err.message}\n`;
   request.onOutput?.('stderr', stderr);
   return { outcome: 'error', exitCode: null, signal: null, stdout: '', stderr, stdoutTruncated: false, stderrTruncated: false, durationMs: 0 };
-}
-
-/** Limits a compile step gets where its runtime sets none: the evaluation's, with room to work. */
-function compileDefaults(limits: Limits): Limits {
-  return { ...limits, timeoutMs: Math.max(limits.timeoutMs, 10_000), memoryMb: Math.max(limits.memoryMb, 256), pids: Math.max(limits.pids, 16) };
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
