@@ -34,15 +34,22 @@ json_field() {
   node -e '
     const v = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))[process.argv[2]];
     if (v === undefined) process.exit(3);
-    process.stdout.write(Array.isArray(v) ? v.map((x) => x + "\0").join("") : String(v));
+    process.stdout.write(Array.isArray(v) ? v.map((x) => x + "\0").join("") : typeof v === "object" ? JSON.stringify(v) : String(v));
   ' "$1/runtime.json" "$2"
 }
 
-# Runs a command with the same confinement container-spec.ts gives every evaluation.
+# Runs a command with the same confinement container-spec.ts gives every evaluation (seccomp
+# profile included). $3 is a build directory mounted at /build: writable for a compile step
+# ("rw"), read-only for running its output ("ro"), or "-" for none.
 sandboxed_run() {
-  local image=$1 code=$2
-  shift 2
+  local image=$1 code=$2 build=$3 build_mode=$4
+  shift 4
+  local -a build_mount=()
+  if [[ $build != - ]]; then
+    build_mount=(--mount "type=bind,source=$build,target=/build$([[ $build_mode == ro ]] && echo ,readonly)")
+  fi
   docker run --rm --init --network none --read-only \
+    --security-opt "seccomp=$here/../security/seccomp.json" \
     --tmpfs /tmp:rw,noexec,nosuid,nodev,size=64m,nr_inodes=4096,mode=1777 \
     --user 65534:65534 --cap-drop ALL --security-opt no-new-privileges \
     --memory 256m --memory-swap 256m --pids-limit 64 --cpus 1 \
@@ -50,13 +57,13 @@ sandboxed_run() {
     --ulimit fsize=67108864:67108864 --log-driver none --hostname sandbox \
     --ipc private --shm-size 16m --cgroupns private --oom-score-adj 1000 \
     --env PATH="$path_env" --env LANG=C.UTF-8 --env HOME=/tmp \
-    --mount "type=bind,source=$code,target=/code,readonly" --workdir /code \
+    --mount "type=bind,source=$code,target=/code,readonly" "${build_mount[@]}" --workdir /code \
     "$image" "$@"
 }
 
 build() {
   local dir=$1 id hash tag candidate work packages version out smoke
-  local -a run version_cmd
+  local -a run version_cmd compile
   id=$(basename "$dir")
   hash=$(runtime_hash "$dir")
   tag="crucible/$id:${hash:0:12}"
@@ -68,6 +75,11 @@ build() {
   packages=$(json_field "$dir" packages | tr '\0' ',')
   mapfile -d '' -t version_cmd < <(json_field "$dir" versionCommand)
   mapfile -d '' -t run < <(json_field "$dir" run)
+  # A compiled language: "compile" is an object; its command writes /build, which "run" executes.
+  mapfile -d '' -t compile < <(json_field "$dir" compile 2>/dev/null | node -e '
+    let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+      if (s) process.stdout.write(JSON.parse(s).command.map((x) => x + "\0").join(""));
+    });')
   smoke=$(json_field "$dir" smoke)
 
   work="$work_root/$id"
@@ -102,7 +114,20 @@ build() {
   chmod 0444 "$work/code/$smoke"
   chmod 0555 "$work/code"
   chmod 0711 "$work"
-  if ! out=$(sandboxed_run "$candidate" "$work/code" "${run[@]}" "/code/$smoke") || [[ $out != OK ]]; then
+  local -a smoke_cmd=("${run[@]}" "/code/$smoke")
+  if ((${#compile[@]} > 0)); then
+    mkdir -m 0777 "$work/build"
+    chmod 0777 "$work/build" # the remapped container uid writes it as "other"
+    if ! out=$(sandboxed_run "$candidate" "$work/code" "$work/build" rw "${compile[@]}" 2>&1); then
+      log "$id: compiling the smoke test failed: $out"
+      docker rmi "$candidate" >/dev/null || true
+      return 1
+    fi
+    smoke_cmd=("${run[@]}")
+  fi
+  local build_dir=-
+  ((${#compile[@]} == 0)) || build_dir=$work/build
+  if ! out=$(sandboxed_run "$candidate" "$work/code" "$build_dir" ro "${smoke_cmd[@]}") || [[ $out != OK ]]; then
     log "$id: smoke test failed (printed: ${out:-nothing}); image discarded"
     docker rmi "$candidate" >/dev/null || true
     return 1
@@ -151,10 +176,33 @@ main() {
   work_root=$(mktemp -d /tmp/crucible-build-XXXXXX)
   trap 'rm -rf "$work_root"' EXIT
   chmod 0711 "$work_root"
+  # Each runtime is built by its own process (so `set -e` holds inside it): one that fails is
+  # reported and left unavailable, with the reason in $failures_dir for the agent to show, and the
+  # others are still built.
+  local failed=0 id hash12 record
+  mkdir -p "$failures_dir"
   for dir in "${dirs[@]}"; do
-    build "$dir"
+    id=$(basename "$dir")
+    hash12=$(runtime_hash "$dir" | cut -c1-12)
+    record="$failures_dir/$id-$hash12.failed"
+    if work_root=$work_root bash "$here/$script" --build-one "$dir" 2> >(tee "$work_root/$id.log" >&2); then
+      rm -f "$record"
+    else
+      failed=$((failed + 1))
+      tail -n 3 "$work_root/$id.log" | tr '\n' ' ' >"$record"
+      log "$id: build failed; it stays unavailable (see $record)"
+    fi
     if $prune; then prune "$dir"; fi
   done
+  return $((failed > 0))
 }
+
+# Where a failed build leaves its reason; runtime-catalog.ts reads it (same host, same tmpdir).
+failures_dir=${TMPDIR:-/tmp}/crucible-image-builds
+
+if [[ ${1:-} == --build-one ]]; then
+  build "$2"
+  exit 0
+fi
 
 main "$@"

@@ -142,6 +142,7 @@ export class Agent {
         stdin: task.stdin,
         args: task.args,
         limits: task.limits,
+        containerRuntime: task.containerRuntime,
         signal: ac.signal,
         onStart: () => void reporter.status('running', Math.round(performance.now() - pickedAt), attempt),
         onOutput: (stream, chunk) => reporter.output(stream, chunk),

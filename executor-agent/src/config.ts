@@ -15,6 +15,8 @@ export interface AgentConfig {
   /** Docker endpoint, e.g. unix:///run/crucible/docker.sock; empty means dockerode's default. */
   dockerHost: string;
   containerRuntime: 'runc' | 'runsc';
+  /** Engine runtimes a request may choose; empty means the sandbox's default (default runtime + runsc). */
+  allowedContainerRuntimes: ('runc' | 'runsc')[];
   logLevel: string;
   /** Exit after this long without a task (0: never). The nomad driver sets it per dispatch. */
   idleTimeoutMs: number;
@@ -33,7 +35,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Agent
   }
   const runtime = env.CRUCIBLE_CONTAINER_RUNTIME ?? 'runc';
   if (runtime !== 'runc' && runtime !== 'runsc') throw new Error(`CRUCIBLE_CONTAINER_RUNTIME must be runc or runsc`);
+  const allowed = (env.CRUCIBLE_CONTAINER_RUNTIMES ?? '').split(',').map((r) => r.trim()).filter(Boolean);
+  for (const r of allowed) {
+    if (r !== 'runc' && r !== 'runsc') throw new Error(`CRUCIBLE_CONTAINER_RUNTIMES: unknown runtime "${r}"`);
+  }
   return Object.freeze({
+    allowedContainerRuntimes: allowed as ('runc' | 'runsc')[],
     redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     redisPrefix: env.CRUCIBLE_REDIS_PREFIX ?? 'crucible',
     agentId: env.CRUCIBLE_AGENT_ID ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,

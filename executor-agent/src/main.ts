@@ -14,7 +14,15 @@ const config = loadConfig();
 const log = pino({ name: 'executor-agent', level: config.logLevel }, pino.destination(2));
 const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
 const sandboxes = new Map<RuntimeKind, Sandbox>([
-  ['container', new ContainerSandbox({ docker: config.dockerHost || undefined, agentId: config.agentId, runtime: config.containerRuntime })],
+  [
+    'container',
+    new ContainerSandbox({
+      docker: config.dockerHost || undefined,
+      agentId: config.agentId,
+      runtime: config.containerRuntime,
+      ...(config.allowedContainerRuntimes.length > 0 ? { allowedRuntimes: config.allowedContainerRuntimes } : {}),
+    }),
+  ],
   ['wasm', new WasmSandbox()],
 ]);
 const lifetime = new AgentLifetime({ idleTimeoutMs: config.idleTimeoutMs, maxTasks: config.maxTasks }, (reason) => {

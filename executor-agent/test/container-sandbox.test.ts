@@ -251,7 +251,7 @@ describe('ContainerSandbox without a usable engine or image', () => {
       await writeFile(join(dir, 'python', 'smoke.py'), 'print("OK")  # a changed definition\n');
       const sb = new ContainerSandbox({ docker: DOCKER_HOST, agentId: AGENT, runtimesDir: dir });
       await sb.init();
-      const [python] = sb.languages();
+      const python = sb.languages().find((l) => l.id === 'python');
       assert.equal(python?.available, false);
       assert.match(python.reason ?? '', /^image crucible\/python:[0-9a-f]{12} not built: run \.\/crucible up$/);
     } finally {
@@ -283,6 +283,34 @@ describe('reapOrphans', () => {
       assert.deepEqual(await leftovers(`${LABELS.agent}=${agent}`), []);
     } finally {
       await Promise.all([stale, fresh].map((c) => c.remove({ force: true }).catch(() => undefined)));
+    }
+  });
+});
+
+describe('engine runtime per request', () => {
+  it('runs a request under runsc when allowed, and refuses a weaker runtime than configured', async () => {
+    await buildImages();
+    const run = (sb: ContainerSandbox, containerRuntime: 'runc' | 'runsc') =>
+      sb.run({
+        evaluationId: `rt-${process.pid}-${containerRuntime}`,
+        language: 'python',
+        files: [{ name: 'main.py', content: 'import os\nprint(os.uname().release)', encoding: 'utf8' }],
+        stdin: '',
+        args: [],
+        limits: { ...DEFAULT_LIMITS, timeoutMs: 10_000 },
+        containerRuntime,
+      });
+    const defaultRunc = new ContainerSandbox({ docker: DOCKER_HOST, agentId: AGENT });
+    const onlyRunsc = new ContainerSandbox({ docker: DOCKER_HOST, agentId: AGENT, runtime: 'runsc', allowedRuntimes: ['runsc'] });
+    try {
+      await Promise.all([defaultRunc.init(), onlyRunsc.init()]);
+      const gvisor = await run(defaultRunc, 'runsc');
+      assert.equal(gvisor.stdout, '4.4.0\n', 'gVisor reports its own kernel release');
+      const refused = await run(onlyRunsc, 'runc');
+      assert.equal(refused.outcome, 'error');
+      assert.match(refused.stderr, /containerRuntime runc is not allowed here \(allowed: runsc\)/);
+    } finally {
+      await Promise.all([defaultRunc[Symbol.asyncDispose](), onlyRunsc[Symbol.asyncDispose]()]);
     }
   });
 });

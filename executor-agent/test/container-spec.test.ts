@@ -9,7 +9,17 @@ import { describe, it } from 'node:test';
 import { DEFAULT_LIMITS } from '@crucible/storage/domain';
 import { InvalidProgramError } from '../src/sandbox/sandbox.js';
 import { checkFileName, createCodeDir, decodeFiles, reapCodeDirs } from '../src/sandbox/container/code-dir.js';
-import { checkLimits, CODE_DIR, containerSpec, entryFile, LABELS, REAP_GRACE_MS, type ContainerSpecInput } from '../src/sandbox/container/container-spec.js';
+import {
+  BUILD_DIR,
+  checkLimits,
+  CODE_DIR,
+  containerSpec,
+  entryFile,
+  LABELS,
+  REAP_GRACE_MS,
+  RUNSC_PIDS_OVERHEAD,
+  type ContainerSpecInput,
+} from '../src/sandbox/container/container-spec.js';
 import { DockerStreamDemuxer } from '../src/sandbox/container/docker-output.js';
 import { engineProblems, type EngineInfo } from '../src/sandbox/container/engine-check.js';
 import { decideOutcome } from '../src/sandbox/container/outcome.js';
@@ -25,6 +35,7 @@ const input: ContainerSpecInput = {
   args: ['--flag', 'x'],
   limits: { ...DEFAULT_LIMITS, memoryMb: 64, pids: 16, cpus: 0.5, timeoutMs: 2000 },
   hostCodeDir: '/tmp/crucible-code-abc',
+  seccompProfile: '{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[]}',
   now: 1_000_000,
 };
 
@@ -39,7 +50,7 @@ describe('containerSpec', () => {
     assert.equal(spec.User, '65534:65534');
     assert.deepEqual(host.CapDrop, ['ALL']);
     assert.equal(host.CapAdd, undefined);
-    assert.deepEqual(host.SecurityOpt, ['no-new-privileges']);
+    assert.deepEqual(host.SecurityOpt, ['no-new-privileges', `seccomp=${input.seccompProfile}`]);
     assert.equal(host.Privileged, false);
     assert.equal(spec.Hostname, 'sandbox');
     assert.equal(host.IpcMode, 'private');
@@ -90,9 +101,27 @@ describe('containerSpec', () => {
     });
   });
 
-  it('selects the OCI runtime', () => {
+  it('selects the OCI runtime; under runsc the pids limit leaves room for the sandbox kernel', () => {
     assert.equal(host.Runtime, 'runc');
-    assert.equal(containerSpec({ ...input, runtime: 'runsc' }).HostConfig!.Runtime, 'runsc');
+    const runsc = containerSpec({ ...input, runtime: 'runsc' }).HostConfig!;
+    assert.equal(runsc.Runtime, 'runsc');
+    assert.equal(runsc.PidsLimit, 16 + RUNSC_PIDS_OVERHEAD);
+  });
+
+  it('applies the AppArmor profile only when given one', () => {
+    const withProfile = containerSpec({ ...input, appArmorProfile: 'crucible-sandbox' }).HostConfig!;
+    assert.ok(withProfile.SecurityOpt!.includes('apparmor=crucible-sandbox'));
+    assert.ok(!host.SecurityOpt!.some((o: string) => o.startsWith('apparmor')));
+  });
+
+  it('mounts a build directory writable for a compile step and read-only to run its output', () => {
+    const compile = containerSpec({ ...input, run: ['cc', '-o', '/build/main'], entryFile: null, args: [], build: { hostDir: '/tmp/b', writable: true } });
+    assert.deepEqual(compile.Cmd, ['cc', '-o', '/build/main']);
+    assert.deepEqual(compile.HostConfig!.Mounts![1], { Type: 'bind', Source: '/tmp/b', Target: BUILD_DIR, ReadOnly: false });
+    const run = containerSpec({ ...input, run: ['/build/main'], entryFile: null, build: { hostDir: '/tmp/b', writable: false } });
+    assert.deepEqual(run.Cmd, ['/build/main', '--flag', 'x']);
+    assert.equal(run.HostConfig!.Mounts![1]!.ReadOnly, true);
+    assert.equal(run.HostConfig!.ReadonlyRootfs, true);
   });
 });
 
@@ -227,6 +256,18 @@ describe('runtime catalog', () => {
     assert.equal(python.mainFile, 'main.py');
     assert.match(python.image, /^crucible\/python:[0-9a-f]{12}$/);
     assert.ok(python.packages.includes('python3'));
+  });
+
+  it('reads every runtime the issue asks for, compiled ones with a compile step and their own limits', async () => {
+    const catalog = await loadRuntimeCatalog();
+    assert.deepEqual(catalog.map((r) => r.id).sort(), ['bash', 'c', 'cpp', 'javascript-node', 'python', 'python-ml']);
+    for (const id of ['c', 'cpp']) {
+      const r = catalog.find((d) => d.id === id)!;
+      assert.ok(r.compile && r.compile.command.join(' ').includes('/build/main'), id);
+      assert.ok(r.compile.limits.timeoutMs && r.compile.limits.memoryMb, id);
+      assert.deepEqual(r.run, ['/build/main']);
+    }
+    assert.equal(catalog.find((d) => d.id === 'python')!.compile, undefined);
   });
 
   it('hashes every definition exactly as build-images.sh does', async () => {

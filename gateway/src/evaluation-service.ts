@@ -78,6 +78,9 @@ export class EvaluationService {
     if (runtime !== 'auto' && runtime !== known.runtime) {
       throw invalidRequest(`language "${known.id}" runs in the ${known.runtime} runtime, not ${runtime}`, { field: 'runtime' });
     }
+    if (req.containerRuntime && known.runtime !== 'container') {
+      throw invalidRequest(`containerRuntime applies to container languages; "${known.id}" runs in ${known.runtime}`, { field: 'containerRuntime' });
+    }
     // Availability is advice from heartbeats in Redis; without it, accept and let the queue decide.
     const info = (await this.deps.languages().catch(() => [])).find((l) => l.id === known.id);
     if (info && !info.available && info.reason !== 'no executor agent is running') {
@@ -107,6 +110,7 @@ export class EvaluationService {
       args: req.args ?? [],
       limits,
       metadata: req.metadata ?? {},
+      ...(req.containerRuntime ? { containerRuntime: req.containerRuntime } : {}),
       requestId,
     };
   }
@@ -224,5 +228,16 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 function defaultFileName(language: string): string {
-  return { python: 'main.py', javascript: 'main.js', wasm: 'main.wat' }[language] ?? 'main';
+  const names: Record<string, string> = {
+    python: 'main.py',
+    'python-ml': 'main.py',
+    javascript: 'main.js',
+    'javascript-node': 'main.js',
+    bash: 'main.sh',
+    // Compiled languages compile their files by extension.
+    c: 'main.c',
+    cpp: 'main.cpp',
+    wasm: 'main.wat',
+  };
+  return names[language] ?? 'main';
 }

@@ -16,6 +16,10 @@ export function presentEvaluation(e: Evaluation) {
     stdoutTruncated: e.stdoutTruncated,
     stderrTruncated: e.stderrTruncated,
     durationMs: e.durationMs,
+    /** The engine runtime the request asked for; null: the default. */
+    containerRuntime: e.containerRuntime ?? null,
+    /** Compiled languages only: the compile step's output, exit code and duration. */
+    compile: e.compile ?? null,
     limits: e.limits,
     metadata: e.metadata,
     error: e.error,

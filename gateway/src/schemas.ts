@@ -1,4 +1,4 @@
-import { OUTCOMES, PRIORITIES, STATUSES } from '@crucible/storage/domain';
+import { CONTAINER_RUNTIMES, OUTCOMES, PRIORITIES, STATUSES } from '@crucible/storage/domain';
 
 /**
  * JSON Schemas (2020-12) of the API: the same objects validate requests and make up
@@ -44,6 +44,7 @@ export const EvaluationRequest = {
     limits: Limits,
     priority: { enum: PRIORITIES },
     runtime: { enum: ['auto', 'container', 'wasm'] },
+    containerRuntime: { enum: CONTAINER_RUNTIMES, description: 'Container languages only: runc, or runsc (gVisor) for a user-space kernel.' },
     metadata: { type: 'object', maxProperties: 64 },
   },
   oneOf: [{ required: ['code'] }, { required: ['files'] }],
@@ -80,6 +81,12 @@ export const Evaluation = {
     stdoutTruncated: { type: 'boolean' },
     stderrTruncated: { type: 'boolean' },
     durationMs: nullable({ type: 'integer' }),
+    containerRuntime: nullable({ enum: CONTAINER_RUNTIMES }),
+    compile: nullable({
+      type: 'object',
+      required: ['stdout', 'stderr', 'exitCode', 'durationMs'],
+      properties: { stdout: { type: 'string' }, stderr: { type: 'string' }, exitCode: nullable({ type: 'integer' }), durationMs: { type: 'integer' } },
+    }),
     limits: { type: 'object', required: Object.keys(limitFields), properties: limitFields },
     metadata: { type: 'object' },
     error: nullable({ type: 'string' }),

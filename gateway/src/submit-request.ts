@@ -1,4 +1,4 @@
-import type { Limits, Priority, RuntimeChoice, SourceFile } from '@crucible/storage/domain';
+import type { ContainerRuntime, Limits, Priority, RuntimeChoice, SourceFile } from '@crucible/storage/domain';
 
 /**
  * A `POST /v1/evaluations` body (API.md), as schemas.ts validates it. Pure types: the CLI and the
@@ -14,5 +14,7 @@ export interface SubmitRequest {
   limits?: Partial<Limits>;
   priority?: Priority;
   runtime?: RuntimeChoice;
+  /** Container languages: run under runc or gVisor's runsc, where the agents allow it. */
+  containerRuntime?: ContainerRuntime;
   metadata?: Record<string, unknown>;
 }

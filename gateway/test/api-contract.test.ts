@@ -107,7 +107,7 @@ describe('API contract: bad input, platform endpoints', () => {
     const res = await p.request('GET', '/v1/languages');
     assert.equal(res.status, 200);
     const ids = res.json.map((l: { id: string }) => l.id);
-    assert.deepEqual(ids.sort(), ['javascript', 'python', 'wasm']);
+    assert.deepEqual(ids.sort(), ['bash', 'c', 'cpp', 'javascript', 'javascript-node', 'python', 'python-ml', 'wasm']);
     for (const l of res.json) {
       assert.equal(typeof l.available, 'boolean');
       assert.ok(['container', 'wasm'].includes(l.runtime));
@@ -163,7 +163,7 @@ describe('API contract: bad input, platform endpoints', () => {
     }
     // The schema served is the one enforced: a field it does not list is rejected.
     const props = Object.keys(res.json.components.schemas.EvaluationRequest.properties).sort();
-    assert.deepEqual(props, ['args', 'code', 'files', 'language', 'limits', 'metadata', 'priority', 'runtime', 'stdin']);
+    assert.deepEqual(props, ['args', 'code', 'containerRuntime', 'files', 'language', 'limits', 'metadata', 'priority', 'runtime', 'stdin']);
     assert.equal(res.json.components.schemas.EvaluationRequest.additionalProperties, false);
   });
 });

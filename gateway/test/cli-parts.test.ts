@@ -36,6 +36,9 @@ describe('CLI parts', () => {
     assert.equal(languageOf('X.JS'), 'javascript');
     assert.equal(languageOf('m.wat'), 'wasm');
     assert.equal(languageOf('m.wasm'), 'wasm');
+    assert.equal(languageOf('run.sh'), 'bash');
+    assert.equal(languageOf('main.c'), 'c');
+    assert.equal(languageOf('main.cpp'), 'cpp');
     assert.equal(languageOf('m.rb'), undefined);
     assert.equal(languageOf('Makefile'), undefined);
   });

@@ -245,7 +245,7 @@ describe('the crucible CLI against a running platform', () => {
     });
 
     it('an unknown extension lists the platform\'s languages', async () => {
-      oneLine(await cli(['run', file('prog.rb', 'puts 1\n')]), /cannot tell the language of prog\.rb .*--lang \(one of python, javascript, wasm\) \(usage\)/, 2);
+      oneLine(await cli(['run', file('prog.rb', 'puts 1\n')]), /cannot tell the language of prog\.rb .*--lang \(one of python, python-ml, javascript-node, bash, c, cpp, javascript, wasm\) \(usage\)/, 2);
     });
 
     it('usage mistakes exit 2', async () => {

@@ -14,6 +14,7 @@ export function taskOf(evaluation: Evaluation, requestId?: string): Task {
     stdin: evaluation.stdin,
     args: evaluation.args,
     limits: evaluation.limits,
+    ...(evaluation.containerRuntime ? { containerRuntime: evaluation.containerRuntime } : {}),
     requestId,
   };
 }

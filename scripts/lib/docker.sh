@@ -58,9 +58,19 @@ stop_dockerd() {
   STARTED_DOCKERD_PID=""
 }
 
+# Loads the sandbox's AppArmor profile when the host kernel has AppArmor (the agents apply it only
+# once it is loaded, and say in /readyz when it is not). Hosts without AppArmor skip this.
+ensure_apparmor_profile() {
+  [ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" = Y ] || return 0
+  is_root || { warn "AppArmor is enabled but not root: the crucible-sandbox profile is not loaded"; return 0; }
+  command -v apparmor_parser >/dev/null || apt_install apparmor || { warn "apparmor_parser unavailable: profile not loaded"; return 0; }
+  apparmor_parser -r -W executor-agent/security/apparmor-profile || warn "loading the AppArmor profile failed"
+}
+
 # Builds runtime images that are missing or out of date (each is tagged by its definition's hash).
 ensure_images() {
   [ -n "$DOCKER_OK" ] || return 0
+  ensure_apparmor_profile
   command -v mmdebstrap >/dev/null || apt_install mmdebstrap || { warn "mmdebstrap unavailable: cannot build runtime images"; return 0; }
   bash executor-agent/runtimes/build-images.sh || warn "building runtime images failed: container languages will be unavailable"
 }

@@ -28,6 +28,8 @@ export type CreateEvaluationInput = Pick<
   Evaluation,
   'owner' | 'language' | 'runtime' | 'priority' | 'files' | 'stdin' | 'args' | 'limits' | 'metadata'
 > & {
+  /** The engine runtime the request asked for; omitted: the default. */
+  containerRuntime?: Evaluation['containerRuntime'];
   /** Normally omitted (a fresh uuid is generated); given when the caller must know the id up front. */
   id?: string;
   requestId?: string;
@@ -144,6 +146,7 @@ async function insertEvaluation(trx: Knex.Transaction, input: CreateEvaluationIn
       metadata: JSON.stringify(input.metadata),
       attempts: 0,
       request_id: input.requestId ?? null,
+      ...(input.containerRuntime ? { container_runtime: input.containerRuntime } : {}),
     })
     .returning('*')) as EvaluationRow[];
   await insertEvent(trx, id, 'status', { status: 'queued' });

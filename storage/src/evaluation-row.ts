@@ -1,4 +1,6 @@
 import type {
+  CompileResult,
+  ContainerRuntime,
   EvaluationEvent,
   EventType,
   Evaluation,
@@ -31,6 +33,8 @@ export interface EvaluationRow {
   stdout_truncated: boolean;
   stderr_truncated: boolean;
   duration_ms: number | null;
+  compile?: unknown;
+  container_runtime?: ContainerRuntime | null;
   error: string | null;
   attempts: number;
   request_id: string | null;
@@ -83,6 +87,8 @@ export function toEvaluation(row: EvaluationRow): Evaluation {
     stdout: row.stdout,
     stderr: row.stderr,
     stdoutTruncated: row.stdout_truncated,
+    compile: row.compile == null ? null : json<CompileResult>(row.compile),
+    containerRuntime: row.container_runtime ?? null,
     stderrTruncated: row.stderr_truncated,
     durationMs: row.duration_ms,
     limits: json<Limits>(row.limits),
@@ -118,6 +124,8 @@ export interface TransitionPatch {
   stdoutTruncated?: boolean;
   stderrTruncated?: boolean;
   durationMs?: number | null;
+  /** Stored as JSON text (jsonb). */
+  compile?: string | null;
   error?: string | null;
   startedAt?: string | null;
   finishedAt?: string | null;
@@ -132,6 +140,7 @@ const PATCH_COLUMNS: Readonly<Record<keyof TransitionPatch, keyof EvaluationRow>
   stdoutTruncated: 'stdout_truncated',
   stderrTruncated: 'stderr_truncated',
   durationMs: 'duration_ms',
+  compile: 'compile',
   error: 'error',
   startedAt: 'started_at',
   finishedAt: 'finished_at',

@@ -1,4 +1,4 @@
-import type { Limits, RunResult, RuntimeKind, SourceFile } from '@crucible/storage/domain';
+import type { ContainerRuntime, Limits, RunResult, RuntimeKind, SourceFile } from '@crucible/storage/domain';
 
 export type OutputStream = 'stdout' | 'stderr';
 
@@ -20,6 +20,8 @@ export interface RunRequest {
   stdin: string;
   args: string[];
   limits: Limits;
+  /** Container sandbox: the engine runtime the request asked for (checked against what the agent allows). */
+  containerRuntime?: ContainerRuntime | undefined;
   /** Aborting kills the program at once; the result then has outcome `killed`. */
   signal?: AbortSignal;
   /** Called with output as it is produced, already capped at `limits.outputBytes` per stream. */

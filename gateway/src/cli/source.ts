@@ -10,6 +10,10 @@ const EXTENSIONS: Readonly<Record<string, string>> = Object.freeze({
   '.py': 'python',
   '.js': 'javascript',
   '.mjs': 'javascript',
+  '.sh': 'bash',
+  '.c': 'c',
+  '.cpp': 'cpp',
+  '.cc': 'cpp',
   '.wat': 'wasm',
   '.wasm': 'wasm',
 });

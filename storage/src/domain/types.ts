@@ -10,6 +10,10 @@ export const PRIORITIES = ['high', 'normal', 'low'] as const;
 export type Priority = (typeof PRIORITIES)[number];
 
 export type RuntimeKind = 'container' | 'wasm';
+
+/** The OCI runtimes a container may run under: runc (kernel namespaces + seccomp) or runsc (gVisor). */
+export const CONTAINER_RUNTIMES = ['runc', 'runsc'] as const;
+export type ContainerRuntime = (typeof CONTAINER_RUNTIMES)[number];
 export type RuntimeChoice = RuntimeKind | 'auto';
 
 export interface Limits {
@@ -35,12 +39,24 @@ export interface Task {
   stdin: string;
   args: string[];
   limits: Limits;
+  /** The engine runtime the request asked for; absent: the agent's (or language's) default. */
+  containerRuntime?: ContainerRuntime;
   /** Propagated for tracing; never used for authorisation by the agent. */
   requestId?: string;
 }
 
+/** A compiled language's compile step, as the evaluation reports it. */
+export interface CompileResult {
+  stdout: string;
+  stderr: string;
+  exitCode: number | null;
+  durationMs: number;
+}
+
 /** The outcome of running a task in a sandbox. */
 export interface RunResult {
+  /** Present for compiled languages: the compile step, run before the program. */
+  compile?: CompileResult;
   outcome: Outcome;
   exitCode: number | null;
   signal: string | null;
@@ -76,6 +92,10 @@ export interface Evaluation {
   startedAt: string | null;
   finishedAt: string | null;
   attempts: number;
+  /** The engine runtime the request asked for (container languages only); null for the default. */
+  containerRuntime?: ContainerRuntime | null;
+  /** A compiled language's compile step; null (or absent) otherwise. */
+  compile?: CompileResult | null;
   /** When the row last changed. Optional only so hand-built values elsewhere stay valid; storage always sets it. */
   updatedAt?: string;
   /** The submitting request's id, for tracing. Storage always sets it (null when there was none). */

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import * as evaluations from './0001-evaluations.js';
 import * as auth from './0002-auth.js';
 import * as queue from './0003-queue.js';
+import * as sandboxFields from './0004-sandbox-fields.js';
 
 /** One migration: a stable name (recorded in `knex_migrations`) and its steps. */
 export interface Migration {
@@ -15,7 +16,7 @@ export interface Migration {
  * knex records as applied. Imported statically rather than found on disk by knex, so the same list
  * works from `src/` under tsx and from `dist/`, and a bundler cannot lose a file.
  */
-export const MIGRATIONS: readonly Migration[] = [evaluations, auth, queue];
+export const MIGRATIONS: readonly Migration[] = [evaluations, auth, queue, sandboxFields];
 
 /** A knex migration source over {@link MIGRATIONS}. */
 export const migrationSource: Knex.MigrationSource<Migration> = {

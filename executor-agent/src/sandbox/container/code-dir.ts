@@ -34,6 +34,7 @@ export function decodeFiles(files: readonly SourceFile[]): { name: string; data:
 }
 
 const PREFIX = 'crucible-code-';
+const BUILD_PREFIX = 'crucible-build-out-';
 
 /** A per-evaluation host directory holding the submitted files, bind-mounted read-only. */
 export interface CodeDir extends AsyncDisposable {
@@ -62,6 +63,21 @@ export async function createCodeDir(files: readonly SourceFile[], parent: string
   return { path, [Symbol.asyncDispose]: dispose };
 }
 
+/** A per-evaluation host directory a compile step writes its output into. */
+export type BuildDir = CodeDir;
+
+/**
+ * An empty directory for a compile step's output. It is 0777 because the compiler runs as the
+ * container's uid, which userns-remap maps to an unprivileged host uid the agent does not know;
+ * the run step then mounts it read-only. Its parent is 0711 and its name random, so no other
+ * host user can find it to plant a file.
+ */
+export async function createBuildDir(parent: string = tmpdir()): Promise<BuildDir> {
+  const path = await mkdtemp(join(parent, BUILD_PREFIX));
+  await chmod(path, 0o777);
+  return { path, [Symbol.asyncDispose]: () => removeCodeDir(path) };
+}
+
 async function removeCodeDir(path: string): Promise<void> {
   // The directory is not writable by its owner; a non-root agent needs it writable to empty it.
   await chmod(path, 0o700).catch(() => undefined);
@@ -73,7 +89,7 @@ async function removeCodeDir(path: string): Promise<void> {
  * mid-run. No live run keeps its directory past its deadline, so the age alone proves it orphaned.
  */
 export async function reapCodeDirs(olderThanMs: number, parent: string = tmpdir(), now: number = Date.now()): Promise<string[]> {
-  const names = (await readdir(parent)).filter((n) => n.startsWith(PREFIX));
+  const names = (await readdir(parent)).filter((n) => n.startsWith(PREFIX) || n.startsWith(BUILD_PREFIX));
   const stale: string[] = [];
   await Promise.all(
     names.map(async (name) => {

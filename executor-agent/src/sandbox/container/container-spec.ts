@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import type { Limits } from '@crucible/storage/domain';
+import type { ContainerRuntime, Limits } from '@crucible/storage/domain';
 import { InvalidProgramError } from '../sandbox.js';
 
 /** Labels on every container the sandbox creates; `reapOrphans` finds leftovers by them. */
@@ -11,12 +11,22 @@ export const LABELS = {
   deadline: 'crucible.deadline',
 } as const;
 
-export type ContainerRuntime = 'runc' | 'runsc';
+export type { ContainerRuntime } from '@crucible/storage/domain';
 
 /** Where the submitted files appear inside the container (read-only). */
 export const CODE_DIR = '/code';
+/** Where a compile step writes and a compiled program is run from. */
+export const BUILD_DIR = '/build';
 const MiB = 1024 * 1024;
 const TMPFS_MB = 64;
+/**
+ * Under gVisor the container's pids cgroup holds the sandbox kernel's own host threads (the
+ * sentry and gofer, 30–40 at rest), not the program's processes, which are tasks inside the
+ * sentry; below ~48 the sandbox cannot even start. So runsc gets this much on top of the
+ * request's pids. A fork bomb under runsc then exhausts the sentry's threads and the whole
+ * sandbox dies (tested by the exploit corpus), which contains it just as well.
+ */
+export const RUNSC_PIDS_OVERHEAD = 64;
 /** Slack past the deadline for create/start/remove before a container counts as orphaned. */
 export const REAP_GRACE_MS = 60_000;
 
@@ -25,10 +35,17 @@ export interface ContainerSpecInput {
   agentId: string;
   image: string;
   runtime: ContainerRuntime;
-  /** The runtime's command; the entry file and then `args` are appended. */
+  /** The runtime's command; the entry file (unless null) and then `args` are appended. */
   run: readonly string[];
-  entryFile: string;
+  /** Null for a compiled program, whose command is the built binary. */
+  entryFile: string | null;
   args: readonly string[];
+  /** The seccomp profile (inline JSON); required, so no container ever runs without it. */
+  seccompProfile: string;
+  /** An AppArmor profile loaded on the host, when the host has AppArmor. */
+  appArmorProfile?: string | undefined;
+  /** A host directory mounted at BUILD_DIR: writable for a compile step, read-only (but executable) for running its output. */
+  build?: { hostDir: string; writable: boolean } | undefined;
   limits: Limits;
   /** Host directory with the files, bind-mounted read-only at CODE_DIR. */
   hostCodeDir: string;
@@ -49,9 +66,18 @@ export function containerSpec(input: ContainerSpecInput): Docker.ContainerCreate
     // noexec: nothing written at run time can be executed as a binary.
     Tmpfs: { '/tmp': `rw,noexec,nosuid,nodev,size=${TMPFS_MB}m,nr_inodes=4096,mode=1777` },
     ShmSize: 16 * MiB,
-    Mounts: [{ Type: 'bind', Source: input.hostCodeDir, Target: CODE_DIR, ReadOnly: true }],
+    Mounts: [
+      { Type: 'bind', Source: input.hostCodeDir, Target: CODE_DIR, ReadOnly: true },
+      ...(input.build ? [{ Type: 'bind' as const, Source: input.build.hostDir, Target: BUILD_DIR, ReadOnly: !input.build.writable }] : []),
+    ],
     CapDrop: ['ALL'],
-    SecurityOpt: ['no-new-privileges'],
+    // The engine takes the profile's JSON inline. Under runsc the sentry implements the syscalls
+    // itself (and this gVisor release ignores OCI seccomp); gVisor is then the syscall boundary.
+    SecurityOpt: [
+      'no-new-privileges',
+      `seccomp=${input.seccompProfile}`,
+      ...(input.appArmorProfile ? [`apparmor=${input.appArmorProfile}`] : []),
+    ],
     Privileged: false,
     IpcMode: 'private',
     CgroupnsMode: 'private',
@@ -60,7 +86,7 @@ export function containerSpec(input: ContainerSpecInput): Docker.ContainerCreate
     MemorySwap: memoryBytes,
     // Under host memory pressure, the sandbox is what the kernel kills first.
     OomScoreAdj: 1000,
-    PidsLimit: limits.pids,
+    PidsLimit: input.runtime === 'runsc' ? limits.pids + RUNSC_PIDS_OVERHEAD : limits.pids,
     NanoCpus: Math.round(limits.cpus * 1e9),
     Ulimits: [
       { Name: 'nofile', Soft: 256, Hard: 256 },
@@ -81,7 +107,7 @@ export function containerSpec(input: ContainerSpecInput): Docker.ContainerCreate
   return {
     Image: input.image,
     // An absolute path: a file named like an option ("-c") is still run as a file.
-    Cmd: [...input.run, `${CODE_DIR}/${input.entryFile}`, ...input.args],
+    Cmd: [...input.run, ...(input.entryFile === null ? [] : [`${CODE_DIR}/${input.entryFile}`]), ...input.args],
     WorkingDir: CODE_DIR,
     User: '65534:65534',
     Hostname: 'sandbox',

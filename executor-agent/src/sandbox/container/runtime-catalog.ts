@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LIMIT_KEYS, type Limits } from '@crucible/storage/domain';
+import type { ContainerRuntime } from './container-spec.js';
 
 /** `executor-agent/runtimes/`, from both `src/sandbox/container/` and `dist/sandbox/container/`. */
 export const DEFAULT_RUNTIMES_DIR = fileURLToPath(new URL('../../../runtimes/', import.meta.url));
@@ -18,8 +20,15 @@ export interface RuntimeDefinition {
   packages: string[];
   /** The entry file, when a submission has one by this name; otherwise its first file is. */
   mainFile: string;
-  /** The command that runs the entry file, which is appended, then the request's args. */
+  /** The command that runs the entry file, which is appended (unless compiled), then the request's args. */
   run: string[];
+  /**
+   * For compiled languages: a command run first, in its own container with its own limits, that
+   * reads CODE_DIR and writes BUILD_DIR; `run` then executes what it built.
+   */
+  compile?: { command: string[]; limits: Partial<Limits> } | undefined;
+  /** The engine runtime this language always runs under (e.g. `runsc`), whatever the agent's default. */
+  containerRuntime?: ContainerRuntime | undefined;
   /** Run once at build time; its output is the image's `crucible.runtime.version` label. */
   versionCommand: string[];
   /** File in the runtime's folder that must print `OK`. */
@@ -97,19 +106,33 @@ function parseDefinition(json: unknown, id: string, dir: string, hash: string): 
       ? (o[k] as string[])
       : fail(`"${k}" must be a non-empty array of strings`);
   if (str('id') !== id) fail(`"id" must equal the folder name "${id}"`);
-  const maxLimits: Partial<Limits> = {};
-  const rawMax = (o.maxLimits ?? {}) as Record<string, unknown>;
-  for (const [k, v] of Object.entries(rawMax)) {
-    if (!(LIMIT_KEYS as readonly string[]).includes(k)) fail(`unknown limit "maxLimits.${k}"`);
-    if (typeof v !== 'number' || !(v > 0)) fail(`"maxLimits.${k}" must be a positive number`);
-    maxLimits[k as keyof Limits] = v as number;
+  const limits = (raw: unknown, field: string): Partial<Limits> => {
+    const out: Partial<Limits> = {};
+    for (const [k, v] of Object.entries((raw ?? {}) as Record<string, unknown>)) {
+      if (!(LIMIT_KEYS as readonly string[]).includes(k)) fail(`unknown limit "${field}.${k}"`);
+      if (typeof v !== 'number' || !(v > 0)) fail(`"${field}.${k}" must be a positive number`);
+      out[k as keyof Limits] = v as number;
+    }
+    return out;
+  };
+  const maxLimits = limits(o.maxLimits, 'maxLimits');
+  let compile: RuntimeDefinition['compile'];
+  if (o.compile !== undefined) {
+    const c = o.compile as Record<string, unknown>;
+    const command = c?.command;
+    if (!Array.isArray(command) || command.length === 0 || !command.every((x) => typeof x === 'string')) fail('"compile.command" must be a non-empty array of strings');
+    compile = { command: command as string[], limits: limits(c.limits, 'compile.limits') };
   }
+  const containerRuntime = o.containerRuntime;
+  if (containerRuntime !== undefined && containerRuntime !== 'runc' && containerRuntime !== 'runsc') fail('"containerRuntime" must be "runc" or "runsc"');
   return {
     id,
+    containerRuntime: containerRuntime as ContainerRuntime | undefined,
     name: str('name'),
     packages: strs('packages'),
     mainFile: str('mainFile'),
     run: strs('run'),
+    compile,
     versionCommand: strs('versionCommand'),
     smoke: str('smoke'),
     maxLimits,
@@ -117,4 +140,13 @@ function parseDefinition(json: unknown, id: string, dir: string, hash: string): 
     image: `crucible/${id}:${hash.slice(0, 12)}`,
     dir,
   };
+}
+
+/**
+ * Why the image of `definition` failed to build, as build-images.sh recorded it (in the same
+ * temporary directory on the same host), or undefined when no failure is on record.
+ */
+export async function buildFailure(definition: RuntimeDefinition, dir: string = join(tmpdir(), 'crucible-image-builds')): Promise<string | undefined> {
+  const text = await readFile(join(dir, `${definition.id}-${definition.hash.slice(0, 12)}.failed`), 'utf8').catch(() => undefined);
+  return text === undefined ? undefined : text.trim().slice(0, 500) || 'no output';
 }

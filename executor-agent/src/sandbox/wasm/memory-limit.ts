@@ -1,5 +1,5 @@
 import { InvalidProgramError } from '../sandbox.js';
-import { Reader, SECTION_MEMORY, encodeU32, readImports, readSections } from './wasm-binary.js';
+import { Reader, SECTION_MEMORY, encodeU32, readImports, readSections, replaceSection } from './wasm-binary.js';
 
 /** Bytes in one WebAssembly page. */
 export const WASM_PAGE_BYTES = 65_536;
@@ -40,16 +40,7 @@ export function limitModuleMemory(module: Uint8Array, maxPages: number): Uint8Ar
   }
   if (!reader.done) throw new InvalidProgramError('malformed WebAssembly module: trailing bytes in the memory section');
 
-  const header = [SECTION_MEMORY, ...encodeU32(payload.length)];
-  const out = new Uint8Array(module.length - (section.end - section.headerStart) + header.length + payload.length);
-  out.set(module.subarray(0, section.headerStart), 0);
-  let at = section.headerStart;
-  out.set(header, at);
-  at += header.length;
-  out.set(payload, at);
-  at += payload.length;
-  out.set(module.subarray(section.end), at);
-  return out;
+  return replaceSection(module, section, payload);
 }
 
 function describePages(pages: number): string {

@@ -2,6 +2,7 @@ import type wabtInit from 'wabt';
 import type { SourceFile } from '@crucible/storage/domain';
 import { InvalidProgramError } from '../sandbox.js';
 import { limitModuleMemory, pagesForMegabytes } from './memory-limit.js';
+import { limitModuleTables } from './table-limit.js';
 import { wasmApi } from './wasm-api.js';
 import { hasWasmMagic, readExports, readImports } from './wasm-binary.js';
 
@@ -63,7 +64,8 @@ export function prepareWasiModule(file: SourceFile, memoryMb: number, wabt: Wabt
   if (!exports.some((e) => e.name === 'memory' && e.kind === 'memory')) {
     throw new InvalidProgramError('a WASI program must export its memory as "memory"');
   }
-  return limitModuleMemory(module, pagesForMegabytes(memoryMb));
+  // Tables sit outside linear memory, so they get a bound of their own.
+  return limitModuleTables(limitModuleMemory(module, pagesForMegabytes(memoryMb)));
 }
 
 function compileWat(filename: string, text: string, wabt: Wabt): Uint8Array {

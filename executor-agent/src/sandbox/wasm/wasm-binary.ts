@@ -9,6 +9,7 @@ export const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d] as const;
 const WASM_VERSION = [0x01, 0x00, 0x00, 0x00] as const;
 
 export const SECTION_IMPORT = 2;
+export const SECTION_TABLE = 4;
 export const SECTION_MEMORY = 5;
 export const SECTION_EXPORT = 7;
 
@@ -178,10 +179,25 @@ function readImportDescriptor(reader: Reader): ExternKind {
   }
 }
 
-function readValueType(reader: Reader): void {
+/** Reads a value (or reference) type, as in a table's element type. */
+export function readValueType(reader: Reader): void {
   const type = reader.u8();
   // (ref null? heaptype) carries a heap type after the prefix byte.
   if (type === 0x63 || type === 0x64) reader.s33();
+}
+
+/** A copy of `module` with `section`'s payload replaced by `payload` (its header re-encoded). */
+export function replaceSection(module: Uint8Array, section: Section, payload: readonly number[]): Uint8Array {
+  const header = [section.id, ...encodeU32(payload.length)];
+  const out = new Uint8Array(module.length - (section.end - section.headerStart) + header.length + payload.length);
+  out.set(module.subarray(0, section.headerStart), 0);
+  let at = section.headerStart;
+  out.set(header, at);
+  at += header.length;
+  out.set(payload, at);
+  at += payload.length;
+  out.set(module.subarray(section.end), at);
+  return out;
 }
 
 /** Unsigned LEB128 encoding, canonical (shortest) form. */
