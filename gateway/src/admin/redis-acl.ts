@@ -5,8 +5,8 @@ import { gatewayKeys } from '../auth/redis-keys.js';
 
 /**
  * Redis 7 ACL users for service-to-service least privilege. Agents run next to untrusted code, so
- * theirs is the narrow one: only the keys and channels of the agent protocol (bee-queue lanes, the
- * reports stream, heartbeats, cancel channel and markers), never the gateway's auth cache or rate
+ * theirs is the narrow one: only the keys and channels of the agent protocol (bee-queue lanes,
+ * attempt counters, the reports stream, heartbeats, cancel channel and markers, the wake channel), never the gateway's auth cache or rate
  * limits, another platform's prefix, or server administration. The gateway/scheduler user gets its
  * whole prefix. Neither may run dangerous commands (FLUSHALL, KEYS, CONFIG, DEBUG, MONITOR, ...).
  * Patterns come from the same key functions the code uses, so they follow any key change.
@@ -31,8 +31,8 @@ export function agentPatterns(prefix: string): { keys: string[]; channels: strin
   // bee-queue names every key of a queue `<queuePrefix>:<queue name>:<suffix>`.
   const lanes = PRIORITIES.map((lane) => `${k.queuePrefix}:${k.laneQueue(lane)}:*`);
   return {
-    keys: [...lanes, k.reports, k.agents, k.cancelled('*')],
-    channels: [k.cancelChannel, ...lanes],
+    keys: [...lanes, k.attempts('*'), k.reports, k.agents, k.cancelled('*')],
+    channels: [k.cancelChannel, k.wake, ...lanes],
   };
 }
 
