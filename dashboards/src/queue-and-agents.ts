@@ -57,6 +57,18 @@ export function queueAndAgents() {
     )
     .withPanel(
       timeseries({
+        title: 'Agents wanted by the scaler',
+        description:
+          'The local driver\'s last decision per pool (scheduler/src/scaling.ts: enough agents for what runs plus draining the queue within 10 s, between min and max, within host capacity) against the agents heartbeating. Wanted above live for long means the host has no room or agents fail to start.',
+        unit: 'short',
+        queries: [
+          { expr: 'sum by (pool) (crucible_scaling_desired_agents)', legend: 'wanted {{pool}}' },
+          { expr: 'sum(crucible_agents)', legend: 'live agents' },
+        ],
+      }),
+    )
+    .withPanel(
+      timeseries({
         title: 'Queue wait',
         description: 'Accepted → an agent started it, p50/p95/p99 by runtime.',
         unit: 's',

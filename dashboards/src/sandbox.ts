@@ -11,6 +11,7 @@ export function sandbox() {
     .withPanel(stat({ title: 'Timeouts', description: 'Programs stopped at their wall-clock deadline over the selected range.', unit: 'short', queries: [{ expr: kills('timeout') }] }))
     .withPanel(stat({ title: 'Out of memory', description: 'Programs stopped at their memory limit over the selected range.', unit: 'short', queries: [{ expr: kills('memory') }] }))
     .withPanel(stat({ title: 'Output limit', description: 'Programs stopped for writing more than their output cap over the selected range.', unit: 'short', queries: [{ expr: kills('output') }] }))
+    .withPanel(stat({ title: 'Pids limit', description: 'Programs that ran into their process limit (a fork refused) and did not succeed, e.g. a contained fork bomb, over the selected range.', unit: 'short', queries: [{ expr: kills('pids') }] }))
     .withPanel(stat({ title: 'Killed', description: 'Programs killed (cancelled while running, or by a signal) over the selected range.', unit: 'short', queries: [{ expr: kills('killed') }] }))
     .withPanel(
       timeseries({

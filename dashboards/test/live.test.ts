@@ -87,6 +87,8 @@ scrape_configs:
     ['error', { language: 'python', code: 'raise SystemExit(3)' }],
     ['timeout', { language: 'python', code: 'import time\ntime.sleep(60)', limits: { timeoutMs: 1500 } }],
     ['memory_limit', { language: 'python', code: 'x=[]\nwhile True: x.append(bytearray(1<<20))', limits: { memoryMb: 64 } }],
+    // A contained fork bomb: ends at its deadline, counted as a pids kill.
+    ['timeout', { language: 'python', code: 'import os\nwhile True:\n    try: os.fork()\n    except OSError: pass', limits: { pids: 16, timeoutMs: 1500 } }],
     ['success', { language: 'javascript', code: 'console.log(6 * 7)' }],
     ['error', { language: 'javascript', code: 'throw new Error("no")' }],
     ['timeout', { language: 'javascript', code: 'while (true) {}', limits: { timeoutMs: 500 } }],
@@ -103,13 +105,13 @@ scrape_configs:
   assert.ok(refused.includes(401) && refused.includes(429), `expected 401s then a 429: ${refused}`);
   const ranAt = Date.now() / 1000;
 
-  // A scrape after the runs, which must have counted both limit kinds; then the recording rules.
+  // A scrape after the runs, which must have counted the three limit kinds; then the recording rules.
   await until('a scrape after the runs', 30_000, async () => {
     const r = await api('query', { query: 'timestamp(up{job="crucible-gateway"})' });
     return Number(r.data.result[0]?.value[1]) > ranAt ? true : undefined;
   });
-  const kinds = await api('query', { query: 'crucible_sandbox_limit_kills_total{kind=~"memory|timeout"} > 0' });
-  assert.deepEqual(kinds.data.result.map((r: { metric: { kind: string } }) => r.metric.kind).sort(), ['memory', 'timeout']);
+  const kinds = await api('query', { query: 'crucible_sandbox_limit_kills_total{kind=~"memory|pids|timeout"} > 0' });
+  assert.deepEqual(kinds.data.result.map((r: { metric: { kind: string } }) => r.metric.kind).sort(), ['memory', 'pids', 'timeout']);
   await until('the recording rules to run', 30_000, async () => {
     const r = await api('query', { query: 'crucible:e2e_slow:ratio_rate5m' });
     return r.data.result.length > 0 ? true : undefined;

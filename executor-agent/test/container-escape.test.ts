@@ -79,6 +79,14 @@ describe('container sandbox under attack', () => {
     const r = await attack('import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass', { pids: 16, timeoutMs: 2000 });
     assert.equal(r.outcome, 'timeout');
     assert.ok(r.wallMs < 8000, `took ${r.wallMs} ms`);
+    // Read from the container's pids cgroup while it ran: what makes this a `pids` kill in metrics.
+    assert.equal(r.pidsLimitHit, true);
+  });
+
+  it('a program that stays under its pids limit is not flagged, even with a few children', async () => {
+    const r = await attack('import subprocess\nfor _ in range(3): subprocess.run(["true"])\nprint("ok")', { pids: 16 });
+    assert.equal(r.outcome, 'success', r.stderr);
+    assert.equal(r.pidsLimitHit, undefined);
   });
 
   it('has no network: only loopback, no route, connections fail', async () => {

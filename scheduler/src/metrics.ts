@@ -39,7 +39,7 @@ export const sandboxStart = new Histogram({
 
 export const limitKills = new Counter({
   name: 'crucible_sandbox_limit_kills_total',
-  help: 'Programs ended by a sandbox limit or a kill, by kind.',
+  help: 'Programs ended by a sandbox limit or a kill, by kind (memory, pids, timeout, output, killed).',
   labelNames: ['kind'] as const,
 });
 
@@ -50,6 +50,16 @@ export const KILL_KINDS: Partial<Record<string, string>> = {
   output_limit: 'output',
   killed: 'killed',
 };
+
+/**
+ * The limit that stopped a run, if any. A program that ran into its pids limit and did not succeed
+ * counts as `pids` whatever ended it: a contained fork bomb usually ends at its deadline or in an
+ * error, and the outcome alone cannot tell that from an ordinary timeout.
+ */
+export function killKind(r: { outcome: string; pidsLimitHit?: boolean }): string | undefined {
+  if (r.pidsLimitHit && r.outcome !== 'success') return 'pids';
+  return KILL_KINDS[r.outcome];
+}
 
 export const taskRetries = new Counter({
   name: 'crucible_task_retries_total',

@@ -4,7 +4,7 @@ import type { DeadLetterRepository, EvaluationRepository } from '@crucible/stora
 import type { Evaluation } from '@crucible/storage/domain';
 import { decodeReport, type AgentReport, type RedisKeys } from '@crucible/executor-agent/protocol';
 import type { EventBus } from './event-bus.js';
-import { endToEnd, evaluationsFinished, KILL_KINDS, limitKills, platformFaults, queueWait, runDuration, sandboxStart, taskRetries } from './metrics.js';
+import { endToEnd, evaluationsFinished, killKind, limitKills, platformFaults, queueWait, runDuration, sandboxStart, taskRetries } from './metrics.js';
 
 const BLOCK_MS = 1000;
 const BATCH = 200;
@@ -150,7 +150,7 @@ export class ResultCollector {
         if (!t) return;
         evaluationsFinished.inc({ language: t.evaluation.language, runtime: t.evaluation.runtime, status: t.evaluation.status, outcome: r.outcome });
         observeFinished(t.evaluation);
-        const kind = KILL_KINDS[r.outcome];
+        const kind = killKind(r);
         if (kind) limitKills.inc({ kind });
         await this.bus.publishStatus(t.event, t.evaluation.owner);
         return;

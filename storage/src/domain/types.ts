@@ -65,6 +65,11 @@ export interface RunResult {
   stdoutTruncated: boolean;
   stderrTruncated: boolean;
   durationMs: number;
+  /**
+   * Container runtime, best effort: the program tried to create more processes than its `pids`
+   * limit allowed (a fork was refused). Feeds the `pids` kind of the limit-kill metric.
+   */
+  pidsLimitHit?: boolean;
 }
 
 export interface Evaluation {

@@ -6,6 +6,7 @@ import { PlatformError, type OutputStream, type RunRequest } from '../sandbox.js
 import { engineCall, messageOf, statusOf } from './docker-client.js';
 import { DockerStreamDemuxer } from './docker-output.js';
 import { decideOutcome, type KillReason } from './outcome.js';
+import { PidsWatch } from './pids-watch.js';
 
 /** How long past the deadline a container may take to die before the engine is deemed broken. */
 const STOP_GRACE_MS = 10_000;
@@ -25,6 +26,7 @@ export async function runContainer(docker: Docker, spec: Docker.ContainerCreateO
   let container: Docker.Container | undefined;
   let attach: Duplex | undefined;
   let deadline: NodeJS.Timeout | undefined;
+  let pids: PidsWatch | undefined;
 
   // A throwing callback must not crash the agent from inside a stream event, nor leak the
   // container: its first error is rethrown once the container is gone.
@@ -97,6 +99,8 @@ export async function runContainer(docker: Docker, spec: Docker.ContainerCreateO
     await engineCall('start', () => c.start());
     const t0 = performance.now();
     started = true;
+    pids = new PidsWatch(c.id);
+    pids.start();
     if (killedFor) sendKill();
     deadline = setTimeout(() => kill('timeout'), limits.timeoutMs);
     announceStart();
@@ -115,9 +119,11 @@ export async function runContainer(docker: Docker, spec: Docker.ContainerCreateO
       const info = await engineCall('inspect', () => c.inspect());
       oomKilled = info.State.OOMKilled;
     }
-    return result(decideOutcome({ exitCode: exited, killedFor, oomKilled }), durationMs);
+    const pidsLimitHit = await pids.stop();
+    return { ...result(decideOutcome({ exitCode: exited, killedFor, oomKilled }), durationMs), ...(pidsLimitHit ? { pidsLimitHit } : {}) };
   } finally {
     clearTimeout(deadline);
+    void pids?.stop();
     signal.removeEventListener('abort', onAbort);
     attach?.destroy();
     if (container) await removeContainer(container);
