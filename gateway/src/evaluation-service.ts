@@ -8,6 +8,7 @@ import {
 import { KNOWN_LANGUAGES, type LanguageInfo } from '@crucible/executor-agent/protocol';
 import { taskOf, type EventBus, type TaskQueue } from '@crucible/scheduler';
 import { ApiError, invalidRequest, notFound } from './errors.js';
+import { assertSameRequest } from './idempotency.js';
 import type { SubmitRequest } from './submit-request.js';
 import { EvaluationRequest } from './schemas.js';
 import { validate } from './validation.js';
@@ -37,16 +38,20 @@ export class EvaluationService {
   async submit(owner: string, body: unknown, requestId?: string, idempotencyKey?: string): Promise<{ evaluation: Evaluation; created: boolean }> {
     if (idempotencyKey !== undefined) {
       const existing = await this.deps.evaluations.byIdempotencyKey(owner, idempotencyKey);
-      if (existing) return { evaluation: existing, created: false };
+      if (existing) {
+        // A replay need not find its language still available: it creates nothing.
+        assertSameRequest(await this.prepare(owner, body, requestId, { replay: true }), existing, idempotencyKey);
+        return { evaluation: existing, created: false };
+      }
     }
     const input = await this.prepare(owner, body, requestId);
     await this.checkRoom(1);
-    const { evaluation, created } =
-      idempotencyKey === undefined
-        ? { evaluation: await this.deps.evaluations.create(input), created: true }
-        : await this.deps.evaluations.createOnce(input, idempotencyKey);
-    if (created) await this.announceAndEnqueue(evaluation, requestId);
-    return { evaluation, created };
+    if (idempotencyKey === undefined) {
+      const evaluation = await this.deps.evaluations.create(input);
+      await this.announceAndEnqueue(evaluation, requestId);
+      return { evaluation, created: true };
+    }
+    return this.acceptOnce(input, idempotencyKey);
   }
 
   /**
@@ -65,7 +70,7 @@ export class EvaluationService {
   }
 
   /** Validates a request and resolves everything the stored evaluation needs. */
-  async prepare(owner: string, body: unknown, requestId?: string): Promise<CreateEvaluationInput> {
+  async prepare(owner: string, body: unknown, requestId?: string, opts: { replay?: boolean } = {}): Promise<CreateEvaluationInput> {
     const req = validate<SubmitRequest>(EvaluationRequest, body);
     const known = KNOWN_LANGUAGES.find((l) => l.id === req.language);
     if (!known) {
@@ -83,7 +88,7 @@ export class EvaluationService {
     }
     // Availability is advice from heartbeats in Redis; without it, accept and let the queue decide.
     const info = (await this.deps.languages().catch(() => [])).find((l) => l.id === known.id);
-    if (info && !info.available && info.reason !== 'no executor agent is running') {
+    if (!opts.replay && info && !info.available && info.reason !== 'no executor agent is running') {
       throw new ApiError(400, 'language_unavailable', `language "${known.id}" is unavailable: ${info.reason}`, { field: 'language', reason: info.reason });
     }
     let limits: Limits;
@@ -125,14 +130,28 @@ export class EvaluationService {
       await this.announceAndEnqueue(evaluation, input.requestId);
       return evaluation;
     }
-    const { evaluation, created } = await this.deps.evaluations.createOnce(input, idempotencyKey);
-    if (created) await this.announceAndEnqueue(evaluation, input.requestId);
-    return evaluation;
+    return (await this.acceptOnce(input, idempotencyKey)).evaluation;
   }
 
-  /** The evaluation `owner` created with `idempotencyKey` within the last 24 h, if any. */
-  replay(owner: string, idempotencyKey: string): Promise<Evaluation | undefined> {
-    return this.deps.evaluations.byIdempotencyKey(owner, idempotencyKey);
+  /**
+   * Creates and enqueues under an idempotency key. A concurrent duplicate that won the race is
+   * returned instead, provided it is the same request (422 otherwise).
+   */
+  private async acceptOnce(input: CreateEvaluationInput, idempotencyKey: string): Promise<{ evaluation: Evaluation; created: boolean }> {
+    const { evaluation, created } = await this.deps.evaluations.createOnce(input, idempotencyKey);
+    if (created) await this.announceAndEnqueue(evaluation, input.requestId);
+    else assertSameRequest(input, evaluation, idempotencyKey);
+    return { evaluation, created };
+  }
+
+  /**
+   * The evaluation `owner` created with `idempotencyKey` within the last 24 h, if any; 422 when
+   * `body` is not the request that created it.
+   */
+  async replay(owner: string, idempotencyKey: string, body: unknown, requestId?: string): Promise<Evaluation | undefined> {
+    const existing = await this.deps.evaluations.byIdempotencyKey(owner, idempotencyKey);
+    if (existing) assertSameRequest(await this.prepare(owner, body, requestId, { replay: true }), existing, idempotencyKey);
+    return existing;
   }
 
   /**

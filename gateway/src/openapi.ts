@@ -46,12 +46,14 @@ export function openApiDocument(): object {
             { name: 'wait', in: 'query', schema: { type: 'number', minimum: 0 }, description: 'Seconds to wait for a terminal status.' },
             {
               name: 'Idempotency-Key', in: 'header', schema: { type: 'string', minLength: 1, maxLength: 255 },
-              description: 'The same key from the same owner (kept 24 h) returns the same evaluation (200) instead of creating another.',
+              description:
+                'The same key from the same owner (kept 24 h) returns the same evaluation (200) instead of creating another; the same key with a different request is 422 idempotency_key_reused.',
             },
           ],
           requestBody: { required: true, content: json(ref('EvaluationRequest')) },
           responses: {
             '200': { description: 'The evaluation this Idempotency-Key already created.', content: json(ref('Evaluation')) },
+            '422': error('This Idempotency-Key was used for a different request (idempotency_key_reused).'),
             '201': { description: 'Finished within the wait.', content: json(ref('Evaluation')) },
             '202': { description: 'Accepted.', content: json(ref('Evaluation')) },
             ...errors,

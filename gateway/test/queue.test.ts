@@ -17,7 +17,7 @@ async function dropKeys(prefix: string): Promise<void> {
 describe('queue through the API: idempotency and backpressure (no agents: nothing drains)', () => {
   let p: Platform;
   before(async () => {
-    p = await Platform.start({ env: { CRUCIBLE_AGENTS: '0', CRUCIBLE_AGENTS_MAX: '0', CRUCIBLE_MAX_QUEUE_DEPTH: '6' } });
+    p = await Platform.start({ env: { CRUCIBLE_AGENTS: '0', CRUCIBLE_AGENTS_MAX: '0', CRUCIBLE_MAX_QUEUE_DEPTH: '7' } });
   });
   after(async () => {
     await p?.[Symbol.asyncDispose]();
@@ -30,11 +30,26 @@ describe('queue through the API: idempotency and backpressure (no agents: nothin
     const ids = new Set(answers.map((a) => a.json.id));
     assert.equal(ids.size, 1, JSON.stringify(answers.map((a) => [a.status, a.json])));
     assert.deepEqual(answers.map((a) => a.status).sort(), [...Array(19).fill(200), 202]);
-    const again = await p.request('POST', '/v1/evaluations', js('console.log("other body")'), { 'Idempotency-Key': key });
+    const again = await p.request('POST', '/v1/evaluations', js('console.log(1)'), { 'Idempotency-Key': key });
     assert.equal(again.status, 200);
     assert.equal(again.json.id, [...ids][0]);
+    assert.equal(again.headers.get('idempotent-replayed'), 'true');
+    // The same key with another request is a client bug, not a replay: 422, and nothing created.
+    const other = await p.request('POST', '/v1/evaluations', js('console.log("other body")'), { 'Idempotency-Key': key });
+    assert.equal(other.status, 422, JSON.stringify(other.json));
+    assert.equal(other.json.error.code, 'idempotency_key_reused');
+    assert.equal(other.json.error.details.evaluationId, [...ids][0]);
     const list = await p.request('GET', '/v1/evaluations?limit=200');
     assert.equal(list.json.items.filter((e: { id: string }) => ids.has(e.id)).length, 1);
+    // Equal after defaults and key order: `code` vs one default-named file, default limits spelled out, metadata order.
+    const mkey = `m-${Date.now()}`;
+    const first = await p.request('POST', '/v1/evaluations', { ...js('console.log(3)'), metadata: { a: 1, b: { c: 2, d: 3 } } }, { 'Idempotency-Key': mkey });
+    assert.equal(first.status, 202);
+    const same = await p.request('POST', '/v1/evaluations', { ...js('console.log(3)'), metadata: { b: { d: 3, c: 2 }, a: 1 }, priority: 'normal', limits: first.json.limits }, { 'Idempotency-Key': mkey });
+    assert.equal(same.status, 200, JSON.stringify(same.json));
+    assert.equal(same.json.id, first.json.id);
+    const otherLimits = await p.request('POST', '/v1/evaluations', { ...js('console.log(3)'), metadata: { a: 1, b: { c: 2, d: 3 } }, limits: { timeoutMs: 1234 } }, { 'Idempotency-Key': mkey });
+    assert.equal(otherLimits.status, 422);
     const bad = await p.request('POST', '/v1/evaluations', js('1'), { 'Idempotency-Key': 'has space' });
     assert.equal(bad.status, 400);
     assert.equal(bad.json.error.details.field, 'Idempotency-Key');
@@ -51,10 +66,14 @@ describe('queue through the API: idempotency and backpressure (no agents: nothin
     assert.ok(again.json.items[1].id, 'the item that failed before is created now');
     const list = await p.request('GET', '/v1/evaluations?limit=200');
     assert.equal(list.json.items.filter((e: { id: string }) => e.id === first.json.items[0].id).length, 1);
+    // An item resent under the same key with another body gets its own 422; the others are replays.
+    const changed = await p.request('POST', '/v1/evaluations/batch', { evaluations: [js('changed'), js('2')] }, { 'Idempotency-Key': key });
+    assert.equal(changed.json.items[0].error.code, 'idempotency_key_reused');
+    assert.equal(changed.json.items[1].id, again.json.items[1].id);
   });
 
   it('answers 503 queue_full with Retry-After at the maximum depth; a batch gets per-item results', async () => {
-    // Three waiting from the tests above (maximum 6); room for 3 more.
+    // Four waiting from the tests above (maximum 7); room for 3 more.
     const one = await p.request('POST', '/v1/evaluations', js('console.log(2)'));
     assert.equal(one.status, 202);
     const batch = await p.request('POST', '/v1/evaluations/batch', { evaluations: [js('1'), js('2'), { language: 'nope', code: '1' }, js('3')] });
@@ -74,7 +93,7 @@ describe('queue through the API: idempotency and backpressure (no agents: nothin
     const list = await p.request('GET', '/v1/evaluations?limit=1');
     assert.equal(list.json.items.length, 1);
     const queue = await p.request('GET', '/v1/queue');
-    assert.equal(queue.json.lanes.reduce((n: number, l: { depth: number }) => n + l.depth, 0), 6);
+    assert.equal(queue.json.lanes.reduce((n: number, l: { depth: number }) => n + l.depth, 0), 7);
   });
 });
 

@@ -53,7 +53,7 @@ export function evaluationRoutes({ service, evaluations, bus, maxWaitSeconds }: 
     for (const [index, item] of items.entries()) {
       try {
         const itemKey = key === undefined ? undefined : `${key}#${index}`;
-        const replayed = itemKey === undefined ? undefined : await service.replay(ctx.state.owner, itemKey);
+        const replayed = itemKey === undefined ? undefined : await service.replay(ctx.state.owner, itemKey, item, ctx.state.requestId);
         if (replayed) {
           results.push(presentEvaluation(replayed));
           continue;
