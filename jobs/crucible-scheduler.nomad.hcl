@@ -41,10 +41,11 @@ job "crucible-scheduler" {
       port     = "metrics"
       tags     = ["metrics"]
 
+      # /readyz: PostgreSQL, Redis and Nomad answer (503 with the failing one otherwise).
       check {
-        name     = "metrics"
+        name     = "ready"
         type     = "http"
-        path     = "/metrics"
+        path     = "/readyz"
         interval = "10s"
         timeout  = "3s"
       }

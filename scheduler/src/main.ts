@@ -19,7 +19,16 @@ async function main(): Promise<void> {
   const redis = new Redis(config.redisUrl);
   const scheduler = new Scheduler(config, storage, redis, log);
   await scheduler.start();
-  const metrics = await serveMetrics(metricsHost, metricsPort);
+  const metrics = await serveMetrics(metricsHost, metricsPort, {
+    postgres: async () => (await storage.ping(), undefined),
+    redis: async () => (await redis.ping(), undefined),
+    driver: async () => {
+      // The nomad driver says whether Nomad answers; the local one has nothing to report.
+      const status = (await scheduler.driver.status?.()) ?? { ok: true, detail: scheduler.driver.name };
+      if (!status.ok) throw new Error(status.detail);
+      return status.detail;
+    },
+  });
   log.info({ metricsPort }, 'scheduler started');
   const shutdown = async () => {
     metrics.close();

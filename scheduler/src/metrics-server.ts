@@ -1,21 +1,68 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import { collectDefaultMetrics, register } from 'prom-client';
 
+/** One dependency's state for /readyz. */
+export interface Check {
+  ok: boolean;
+  detail?: string;
+}
+
+/** Named checks of what the scheduler needs (PostgreSQL, Redis, its driver). */
+export type ReadinessChecks = Record<string, () => Promise<string | undefined>>;
+
 /**
- * `/metrics` for a scheduler running on its own (with the gateway external to it, the gateway's
- * endpoint does not see the collector's counters). Embedded, the gateway serves the same registry.
+ * The HTTP endpoints of a scheduler running on its own (with the gateway external to it, the
+ * gateway's endpoints see neither the collector's counters nor the scheduler's health):
+ * `/metrics`, `/healthz` (the process answers) and `/readyz` (every check passes; 503 with the
+ * failing one otherwise, which is what an orchestrator's health check and an operator ask for).
+ * Embedded, the gateway serves the same registry and its own /readyz.
  */
-export function serveMetrics(host: string, port: number): Promise<Server> {
+export function serveMetrics(host: string, port: number, checks: ReadinessChecks = {}): Promise<Server> {
   collectDefaultMetrics();
   const server = createServer((req, res) => {
-    if (req.method !== 'GET' || req.url !== '/metrics') {
-      res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"not_found","message":"only GET /metrics"}}');
+    if (req.method !== 'GET') return json(res, 405, { error: { code: 'method_not_allowed', message: 'only GET' } });
+    if (req.url === '/metrics') {
+      register.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': register.contentType }).end(text),
+        () => json(res, 500, { error: { code: 'internal', message: 'internal error' } }),
+      );
       return;
     }
-    register.metrics().then(
-      (text) => res.writeHead(200, { 'content-type': register.contentType }).end(text),
-      () => res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":{"code":"internal","message":"internal error"}}'),
-    );
+    if (req.url === '/healthz') return json(res, 200, { status: 'ok' });
+    if (req.url === '/readyz') {
+      void readiness(checks).then((results) => {
+        const ready = Object.values(results).every((c) => c.ok);
+        if (ready) json(res, 200, { status: 'ready', checks: results });
+        else json(res, 503, { error: { code: 'unavailable', message: 'not ready', details: { checks: results } } });
+      });
+      return;
+    }
+    json(res, 404, { error: { code: 'not_found', message: 'GET /metrics, /healthz or /readyz' } });
   });
   return new Promise((resolve) => server.listen(port, host, () => resolve(server)));
+}
+
+/** Runs every check at once; a check that throws or takes over 5 s is not ok, with why. */
+export async function readiness(checks: ReadinessChecks, timeoutMs = 5000): Promise<Record<string, Check>> {
+  const entries = await Promise.all(
+    Object.entries(checks).map(async ([name, fn]): Promise<[string, Check]> => {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      });
+      try {
+        const detail = await Promise.race([fn(), timeout]);
+        return [name, detail === undefined ? { ok: true } : { ok: true, detail }];
+      } catch (err) {
+        return [name, { ok: false, detail: err instanceof Error ? err.message : String(err) }];
+      } finally {
+        clearTimeout(timer);
+      }
+    }),
+  );
+  return Object.fromEntries(entries);
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 }

@@ -78,6 +78,13 @@ describe('gateway and a standalone nomad-driver scheduler on PostgreSQL', { time
     assert.equal(ev.stdout, 'split on nomad\n');
     const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     assert.match(metrics, /^crucible_nomad_dispatches_total\{lane="normal"\} 1$/m);
+    // The scheduler's own health endpoints (what its Nomad service check asks).
+    assert.equal((await fetch(`http://127.0.0.1:${metricsPort}/healthz`)).status, 200);
+    const schedulerReady = await fetch(`http://127.0.0.1:${metricsPort}/readyz`);
+    const readyBody = (await schedulerReady.json()) as { checks: Record<string, { ok: boolean; detail?: string }> };
+    assert.equal(schedulerReady.status, 200, JSON.stringify(readyBody));
+    assert.deepEqual(Object.keys(readyBody.checks).sort(), ['driver', 'postgres', 'redis']);
+    assert.match(readyBody.checks.driver!.detail ?? '', /^Nomad at http:\/\/127\.0\.0\.1:\d+/);
 
     await fake.pause();
     try {
@@ -86,6 +93,9 @@ describe('gateway and a standalone nomad-driver scheduler on PostgreSQL', { time
         return r.status === 503 ? r : undefined;
       }, 60_000, 'not ready');
       assert.match(down.json.error.details.checks.driver.detail, /unreachable/);
+      const schedulerDown = await fetch(`http://127.0.0.1:${metricsPort}/readyz`);
+      assert.equal(schedulerDown.status, 503);
+      assert.equal(((await schedulerDown.json()) as any).error.details.checks.driver.ok, false);
     } finally {
       await fake.resume();
     }
