@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Priority, Task } from '@crucible/storage/domain';
 import { laneOrder } from './lane-order.js';
-import { ATTEMPTS_TTL_SECONDS, type RedisKeys } from './protocol/index.js';
+import { ATTEMPTS_TTL_SECONDS, laneQueueSettings, type RedisKeys } from './protocol/index.js';
 
 /** One task handed to this agent: its lane, and which attempt this is of how many allowed. */
 export interface Delivery {
@@ -180,15 +180,8 @@ export class LaneConsumer {
 
   /** A bee-queue queue per lane, for the stall check and for promoting delayed retries. */
   private async openLane(lane: Priority): Promise<void> {
-    const queue = new BeeQueue<Task>(this.opts.keys.laneQueue(lane), {
-      prefix: this.opts.keys.queuePrefix,
-      redis: { url: this.opts.redisUrl } as never,
-      isWorker: false,
-      getEvents: false,
-      sendEvents: false,
-      activateDelayedJobs: true,
-      stallInterval: this.opts.stallIntervalMs,
-    });
+    const { name, settings } = laneQueueSettings(this.opts.keys, this.opts.redisUrl, lane);
+    const queue = new BeeQueue<Task>(name, { ...settings, stallInterval: this.opts.stallIntervalMs });
     queue.on('error', (err: Error) => {
       // bee-queue loads its scripts once; a Redis that restarted empty answers NOSCRIPT forever.
       if (/NOSCRIPT/.test(String(err?.message))) void this.reopenLane(lane, queue);

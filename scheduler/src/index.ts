@@ -9,3 +9,4 @@ export { LocalDriver } from './local-driver.js';
 export { NomadClient, NomadDriver, NomadApiError, NomadUnreachableError, readDriverStatus, type DriverStatus } from './nomad/index.js';
 export { Autoscaler, type ScaledPool } from './autoscaler.js';
 export { decideAgents, agentSize, hostAgentCapacity, type LaneLoad, type ScalingPolicy, type ScalingDecision, type AgentSize } from './scaling.js';
+export { readiness, driverCheck, type Check, type ReadinessChecks } from './readiness.js';

@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { openStorage } from '@crucible/storage';
 import { loadConfig } from './config.js';
 import { serveMetrics } from './metrics-server.js';
+import { driverCheck } from './readiness.js';
 import { Scheduler } from './scheduler.js';
 
 // The scheduler on its own, for deployments where the gateway runs with CRUCIBLE_SCHEDULER=external.
@@ -22,12 +23,7 @@ async function main(): Promise<void> {
   const metrics = await serveMetrics(metricsHost, metricsPort, {
     postgres: async () => (await storage.ping(), undefined),
     redis: async () => (await redis.ping(), undefined),
-    driver: async () => {
-      // The nomad driver says whether Nomad answers; the local one has nothing to report.
-      const status = (await scheduler.driver.status?.()) ?? { ok: true, detail: scheduler.driver.name };
-      if (!status.ok) throw new Error(status.detail);
-      return status.detail;
-    },
+    driver: driverCheck(scheduler.driver),
   });
   log.info({ metricsPort }, 'scheduler started');
   const shutdown = async () => {

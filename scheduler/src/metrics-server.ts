@@ -1,14 +1,6 @@
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { collectDefaultMetrics, register } from 'prom-client';
-
-/** One dependency's state for /readyz. */
-export interface Check {
-  ok: boolean;
-  detail?: string;
-}
-
-/** Named checks of what the scheduler needs (PostgreSQL, Redis, its driver). */
-export type ReadinessChecks = Record<string, () => Promise<string | undefined>>;
+import { readiness, type ReadinessChecks } from './readiness.js';
 
 /**
  * The HTTP endpoints of a scheduler running on its own (with the gateway external to it, the
@@ -40,27 +32,6 @@ export function serveMetrics(host: string, port: number, checks: ReadinessChecks
     json(res, 404, { error: { code: 'not_found', message: 'GET /metrics, /healthz or /readyz' } });
   });
   return new Promise((resolve) => server.listen(port, host, () => resolve(server)));
-}
-
-/** Runs every check at once; a check that throws or takes over 5 s is not ok, with why. */
-export async function readiness(checks: ReadinessChecks, timeoutMs = 5000): Promise<Record<string, Check>> {
-  const entries = await Promise.all(
-    Object.entries(checks).map(async ([name, fn]): Promise<[string, Check]> => {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-      });
-      try {
-        const detail = await Promise.race([fn(), timeout]);
-        return [name, detail === undefined ? { ok: true } : { ok: true, detail }];
-      } catch (err) {
-        return [name, { ok: false, detail: err instanceof Error ? err.message : String(err) }];
-      } finally {
-        clearTimeout(timer);
-      }
-    }),
-  );
-  return Object.fromEntries(entries);
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {

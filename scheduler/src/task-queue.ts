@@ -1,7 +1,7 @@
 import BeeQueue from 'bee-queue';
 import type { Redis } from 'ioredis';
 import { PRIORITIES, type Priority, type Task } from '@crucible/storage/domain';
-import { CANCEL_MARK_TTL_SECONDS, type RedisKeys } from '@crucible/executor-agent/protocol';
+import { CANCEL_MARK_TTL_SECONDS, laneQueueSettings, type RedisKeys } from '@crucible/executor-agent/protocol';
 
 export interface LaneDepth {
   name: Priority;
@@ -32,13 +32,9 @@ export class TaskQueue {
   }
 
   private openLane(priority: Priority): BeeQueue<Task> {
-    const queue = new BeeQueue<Task>(this.opts.keys.laneQueue(priority), {
-      prefix: this.opts.keys.queuePrefix,
-      redis: { url: this.opts.redisUrl } as never,
-      isWorker: false,
-      getEvents: false,
-      sendEvents: false,
-      activateDelayedJobs: true,
+    const { name, settings } = laneQueueSettings(this.opts.keys, this.opts.redisUrl, priority);
+    const queue = new BeeQueue<Task>(name, {
+      ...settings,
       // bee-queue otherwise keeps every job it created in memory until an event it never gets here
       // (getEvents is off) removes it: memory grows with every enqueue, and `getJob` answers from
       // that cache, so a job Redis lost would still look present to the reconciler.

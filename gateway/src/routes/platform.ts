@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import type { Storage } from '@crucible/storage';
-import type { Driver, Scheduler } from '@crucible/scheduler';
+import { driverCheck, readiness, type Driver, type Scheduler } from '@crucible/scheduler';
 import type { Redis } from 'ioredis';
 import { ApiError } from '../errors.js';
 import { languageStatus } from '../languages.js';
@@ -43,25 +43,12 @@ export function platformRoutes({ storage, redis, scheduler, driver }: PlatformRo
   });
 
   router.get('/readyz', async (ctx) => {
-    const checks: Record<string, { ok: boolean; detail?: string }> = {};
-    const check = async (name: string, fn: () => Promise<string | undefined>) => {
-      try {
-        checks[name] = { ok: true, detail: await fn() };
-      } catch (err) {
-        checks[name] = { ok: false, detail: (err as Error).message };
-      }
-    };
     let details: Record<string, unknown> = {};
-    await Promise.all([
-      check('postgres', async () => (await storage.ping(), undefined)),
-      check('redis', async () => (await redis.ping(), undefined)),
-      check('driver', async () => {
-        // The nomad driver reports whether Nomad answers; the local one has nothing to report.
-        const status = (await driver.status?.()) ?? { ok: true, detail: driver.name };
-        if (!status.ok) throw new Error(status.detail);
-        return status.detail;
-      }),
-      check('runtime', async () => {
+    const checks = await readiness({
+      postgres: async () => (await storage.ping(), undefined),
+      redis: async () => (await redis.ping(), undefined),
+      driver: driverCheck(driver),
+      runtime: async () => {
         const agents = await scheduler.agents.live();
         details = Object.fromEntries(agents.map((a) => [a.id, a.details]));
         const usable = (await languageStatus(scheduler.agents)).filter((l) => l.available).map((l) => l.id);
@@ -69,8 +56,8 @@ export function platformRoutes({ storage, redis, scheduler, driver }: PlatformRo
         if (agents.length === 0 && driver.name === 'nomad') return 'no agent running; the nomad driver dispatches them on demand';
         if (usable.length === 0) throw new Error(agents.length === 0 ? 'no executor agent is running' : 'no language is usable');
         return `usable: ${usable.join(', ')}`;
-      }),
-    ]);
+      },
+    });
     const ready = Object.values(checks).every((c) => c.ok);
     // Exposed although a 5xx: which dependency is down is what an operator or orchestrator asks /readyz for.
     if (!ready) throw new ApiError(503, 'unavailable', 'not ready', { checks, agents: details }, true);
