@@ -83,7 +83,16 @@ describe('Agent (real Redis, real Wasm sandbox)', () => {
     const t = task('console.log("must not run")');
     await redis.set(keys.cancelled(t.evaluationId), '1');
     await lane.createJob(t).setId(t.evaluationId).save();
-    await new Promise((r) => setTimeout(r, 1500));
+    // Only the agent's consumer removes a job from its lane (once it has handled it): wait for
+    // that, so "no reports" is about a task that was taken, not one still waiting.
+    const taken = async () => (await redis.hexists(keys.lane('normal', 'jobs'), t.evaluationId)) === 0
+      && !(await redis.lrange(keys.lane('normal', 'waiting'), 0, -1)).includes(t.evaluationId)
+      && !(await redis.lrange(keys.lane('normal', 'active'), 0, -1)).includes(t.evaluationId);
+    const end = Date.now() + 15_000;
+    while (!(await taken())) {
+      assert.ok(Date.now() < end, 'the agent never took the cancelled task from its lane');
+      await new Promise((r) => setTimeout(r, 50));
+    }
     assert.deepEqual(await reportsFor(t.evaluationId, () => true), []);
   });
 

@@ -23,9 +23,11 @@ describe('queue through the API: idempotency and backpressure (no agents: nothin
     await p?.[Symbol.asyncDispose]();
     if (p) await dropKeys(p.prefix);
   });
+  // Keys of work created by the first tests, replayed once the queue is full.
+  const key = `k-${Date.now()}`;
+  const batchKey = `batch-${Date.now()}`;
 
   it('the same Idempotency-Key returns the same evaluation, also for 20 parallel duplicates', async () => {
-    const key = `k-${Date.now()}`;
     const answers = await Promise.all(Array.from({ length: 20 }, () => p.request('POST', '/v1/evaluations', js('console.log(1)'), { 'Idempotency-Key': key })));
     const ids = new Set(answers.map((a) => a.json.id));
     assert.equal(ids.size, 1, JSON.stringify(answers.map((a) => [a.status, a.json])));
@@ -56,7 +58,7 @@ describe('queue through the API: idempotency and backpressure (no agents: nothin
   });
 
   it('a batch resent with the same Idempotency-Key creates nothing twice', async () => {
-    const key = `batch-${Date.now()}`;
+    const key = batchKey;
     const first = await p.request('POST', '/v1/evaluations/batch', { evaluations: [js('1'), { language: 'nope', code: '1' }] }, { 'Idempotency-Key': key });
     assert.equal(first.status, 202);
     assert.ok(first.json.items[0].id);
@@ -72,7 +74,7 @@ describe('queue through the API: idempotency and backpressure (no agents: nothin
     assert.equal(changed.json.items[1].id, again.json.items[1].id);
   });
 
-  it('answers 503 queue_full with Retry-After at the maximum depth; a batch gets per-item results', async () => {
+  it('answers 503 queue_full with Retry-After at the maximum depth; a batch gets per-item results; replays are still answered', async () => {
     // Four waiting from the tests above (maximum 7); room for 3 more.
     const one = await p.request('POST', '/v1/evaluations', js('console.log(2)'));
     assert.equal(one.status, 202);
@@ -89,11 +91,25 @@ describe('queue through the API: idempotency and backpressure (no agents: nothin
     assert.ok(Number(full.headers.get('retry-after')) > 0);
     const fullBatch = await p.request('POST', '/v1/evaluations/batch', { evaluations: [js('1')] });
     assert.equal(fullBatch.status, 503);
-    // A replayed key is not new work: it is answered even when the queue is full.
-    const list = await p.request('GET', '/v1/evaluations?limit=1');
-    assert.equal(list.json.items.length, 1);
     const queue = await p.request('GET', '/v1/queue');
     assert.equal(queue.json.lanes.reduce((n: number, l: { depth: number }) => n + l.depth, 0), 7);
+    // A replayed key is not new work: it is answered even when the queue is full, and adds nothing.
+    const original = (await p.request('GET', '/v1/evaluations?limit=200')).json.items as { id: string }[];
+    const replay = await p.request('POST', '/v1/evaluations', js('console.log(1)'), { 'Idempotency-Key': key });
+    assert.equal(replay.status, 200, JSON.stringify(replay.json));
+    assert.equal(replay.headers.get('idempotent-replayed'), 'true');
+    assert.ok(original.some((e) => e.id === replay.json.id), 'the replay answers the evaluation created by the first test');
+    const batchReplay = await p.request('POST', '/v1/evaluations/batch', { evaluations: [js('1'), js('2')] }, { 'Idempotency-Key': batchKey });
+    assert.notEqual(batchReplay.status, 503, JSON.stringify(batchReplay.json));
+    for (const item of batchReplay.json.items as { id?: string; error?: unknown }[]) {
+      assert.ok(item.id && original.some((e) => e.id === item.id), `a replayed batch item is answered, not refused: ${JSON.stringify(item)}`);
+    }
+    assert.equal((await p.request('POST', '/v1/evaluations/batch', { evaluations: [js('1')] }, { 'Idempotency-Key': `${batchKey}-new` })).status, 503, 'a keyed batch with nothing to replay is refused whole');
+    // A new key is still refused: the replays did not make room.
+    assert.equal((await p.request('POST', '/v1/evaluations', js('console.log(1)'), { 'Idempotency-Key': `${key}-new` })).status, 503);
+    assert.equal((await p.request('GET', '/v1/evaluations?limit=200')).json.items.length, original.length);
+    const after = await p.request('GET', '/v1/queue');
+    assert.equal(after.json.lanes.reduce((n: number, l: { depth: number }) => n + l.depth, 0), 7);
   });
 });
 
@@ -155,18 +171,38 @@ describe('queue through the API: priority, cancellation, lost agents, dead lette
     await waitFor(async () => (await get(e.json.id)).status === 'running');
     const sent = Date.now();
     const cancelled = await p.request('POST', `/v1/evaluations/${e.json.id}/cancel`);
-    const latency = Date.now() - sent;
-    t.diagnostic(`cancel → killed and reported: ${latency} ms`);
+    const answered = Date.now();
+    t.diagnostic(`cancel → killed and reported: ${answered - sent} ms`);
     assert.equal(cancelled.json.status, 'cancelled');
     // `killed` means the agent killed the sandbox and reported it (not the fallback after 3 s).
     assert.equal(cancelled.json.outcome, 'killed');
-    assert.ok(cancelled.json.durationMs < 25_000);
+    // It ended while the cancel was being answered (the platform's own finishedAt, same clock, 1 s
+    // slack for rounding), so the cancel ended it, not its deadline or anything later.
+    const finished = Date.parse(cancelled.json.finishedAt);
+    assert.ok(finished >= sent - 1000 && finished <= answered + 1000, `finishedAt ${cancelled.json.finishedAt} outside the cancel request [${new Date(sent).toISOString()}, ${new Date(answered).toISOString()}]`);
+    assert.ok(Date.parse(cancelled.json.startedAt) <= finished);
     const again = await p.request('POST', `/v1/evaluations/${e.json.id}/cancel`);
     assert.equal(again.status, 200);
     assert.equal(again.json.finishedAt, cancelled.json.finishedAt, 'cancelling a terminal evaluation is a no-op');
-    const queued = await p.request('POST', '/v1/evaluations', js('console.log(1)', { priority: 'low' }));
-    const c2 = await p.request('POST', `/v1/evaluations/${queued.json.id}/cancel`);
-    assert.ok(['cancelled', 'completed'].includes(c2.json.status));
+  });
+
+  it('cancels a queued evaluation: it ends cancelled and never runs', async () => {
+    // Occupy the only slot so the evaluation to cancel is certainly still queued.
+    const blocker = await p.request('POST', '/v1/evaluations', js('while (true) {}', { limits: { timeoutMs: 25_000 } }));
+    await waitFor(async () => (await get(blocker.json.id)).status === 'running');
+    const queued = await p.request('POST', '/v1/evaluations', js('console.log("ran anyway")', { priority: 'low' }));
+    const sentinel = await p.request('POST', '/v1/evaluations', js('console.log("after")', { priority: 'low' }));
+    const c = await p.request('POST', `/v1/evaluations/${queued.json.id}/cancel`);
+    assert.equal(c.status, 200);
+    assert.equal(c.json.status, 'cancelled', JSON.stringify(c.json));
+    assert.equal(c.json.startedAt, null);
+    await p.request('POST', `/v1/evaluations/${blocker.json.id}/cancel`);
+    // The sentinel was queued behind it in the same lane: once it has run, the cancelled one had its turn.
+    await waitFor(async () => (await get(sentinel.json.id)).status === 'completed', 60_000);
+    const later = await get(queued.json.id);
+    assert.equal(later.status, 'cancelled');
+    assert.equal(later.startedAt, null, 'a cancelled queued evaluation never starts');
+    assert.equal(later.stdout ?? '', '');
   });
 
   it('re-runs the task of an agent killed with SIGKILL mid-run, counting the attempt', async () => {

@@ -45,16 +45,27 @@ export function evaluationRoutes({ service, evaluations, bus, maxWaitSeconds }: 
     const results = [];
     // Backpressure for the whole batch: 503 when the queue is full; items past the room left get
     // their own `queue_full` error, so a client resubmits exactly those.
-    let room = await service.checkRoom(items.length);
     // With an Idempotency-Key, item i uses the key `<key>#<i>`: resending the same batch with the
     // same key returns the evaluations already created and creates only the missing ones.
     const key = parseIdempotencyKey(ctx.get('idempotency-key'));
+    let room = 0;
+    let full: ApiError | undefined;
+    try {
+      room = await service.checkRoom(items.length);
+    } catch (err) {
+      // A replayed item creates nothing, so a resent batch is answered even when the queue is full
+      // (as a single replay is); the batch is refused whole only if none of its items is a replay.
+      if (key === undefined || !(err instanceof ApiError && err.code === 'queue_full')) throw err;
+      full = err;
+    }
+    let replays = 0;
     // Sequential on purpose: keeps input order in storage and does not flood the database.
     for (const [index, item] of items.entries()) {
       try {
         const itemKey = key === undefined ? undefined : `${key}#${index}`;
         const replayed = itemKey === undefined ? undefined : await service.replay(ctx.state.owner, itemKey, item, ctx.state.requestId);
         if (replayed) {
+          replays++;
           results.push(presentEvaluation(replayed));
           continue;
         }
@@ -73,6 +84,7 @@ export function evaluationRoutes({ service, evaluations, bus, maxWaitSeconds }: 
         results.push(errorBody(err.code, err.message, err.details));
       }
     }
+    if (full && replays === 0) throw full;
     ctx.status = 202;
     ctx.body = { items: results };
   });
