@@ -31,13 +31,17 @@ describe('WasmSandbox: JavaScript', () => {
       ...extra,
     });
 
-  /** Runs `code` and checks that it ended as `outcome` within a few seconds of a 1 s deadline. */
-  const endsWithin = async (code: string, outcomes: string[], limits: Partial<Limits>) => {
-    const started = Date.now();
-    const r = await run(code, { timeoutMs: 1000, ...limits });
-    const elapsed = Date.now() - started;
-    assert.ok(outcomes.includes(r.outcome), `${r.outcome}: ${r.stderr}`);
-    assert.ok(elapsed < 3000, `ended after ${elapsed} ms`);
+  /**
+   * Runs `code` and checks that it ended as `outcome`, no later than a few seconds past its
+   * deadline by the sandbox's own durationMs (never the test's clock: a loaded host is slow), and
+   * for a timeout not before the deadline either.
+   */
+  const endsWithin = async (code: string, outcome: string, limits: Partial<Limits>) => {
+    const timeoutMs = limits.timeoutMs ?? 1000;
+    const r = await run(code, { ...limits, timeoutMs });
+    assert.equal(r.outcome, outcome, r.stderr);
+    assert.ok(r.durationMs <= timeoutMs + 5000, `ended ${r.durationMs} ms after it started (deadline ${timeoutMs} ms)`);
+    if (outcome === 'timeout') assert.ok(r.durationMs >= timeoutMs - 50, `timed out after ${r.durationMs} ms, before its ${timeoutMs} ms deadline`);
     return r;
   };
 
@@ -101,21 +105,22 @@ describe('WasmSandbox: JavaScript', () => {
   });
 
   it('stops a memory bomb at the memory limit', async () => {
-    const arrays = await endsWithin('const keep = []; for (;;) keep.push(new Array(10000).fill(1))', ['memory_limit'], { memoryMb: 32 });
+    const arrays = await endsWithin('const keep = []; for (;;) keep.push(new Array(10000).fill(1))', 'memory_limit', { memoryMb: 32 });
     assert.match(arrays.stderr, /out of memory/);
-    await endsWithin("const keep = []; for (;;) keep.push('x'.repeat(1 << 20))", ['memory_limit'], { memoryMb: 32 });
-    await endsWithin('new ArrayBuffer(64 * 1024 * 1024)', ['memory_limit'], { memoryMb: 32 });
+    await endsWithin("const keep = []; for (;;) keep.push('x'.repeat(1 << 20))", 'memory_limit', { memoryMb: 32 });
+    await endsWithin('new ArrayBuffer(64 * 1024 * 1024)', 'memory_limit', { memoryMb: 32 });
   });
 
   it('ends a tight loop at the deadline', async () => {
-    await endsWithin('while (true) {}', ['timeout'], {});
+    await endsWithin('while (true) {}', 'timeout', {});
   });
 
   it('ends long native calls at the deadline from outside the engine', async () => {
-    // Neither consults the interrupt handler: 'repeat' fills 256 MiB in one call (about a second
-    // here, so it may just finish), and JSON.stringify of deep nesting is quadratic (far longer).
-    await endsWithin("'x'.repeat(2 ** 28).length", ['timeout', 'success'], { memoryMb: 512 });
-    await endsWithin('let o = []; for (let i = 0; i < 1e5; i++) o = [o]; JSON.stringify(o).length', ['timeout'], {});
+    // Neither consults the interrupt handler: 'repeat' fills 256 MiB in one call (0.3-3 s on the
+    // machines seen, so its deadline is far shorter: it cannot finish first), and JSON.stringify of
+    // deep nesting is quadratic (over 20 s here).
+    await endsWithin("'x'.repeat(2 ** 28).length", 'timeout', { memoryMb: 512, timeoutMs: 100 });
+    await endsWithin('let o = []; for (let i = 0; i < 1e5; i++) o = [o]; JSON.stringify(o).length', 'timeout', {});
     const next = await run('console.log("still here")');
     assert.equal(next.stdout, 'still here\n');
   });
@@ -139,19 +144,17 @@ describe('WasmSandbox: JavaScript', () => {
     assert.equal(r.stdout, '');
   });
 
-  it('calls onStart and keeps warm runs fast', async () => {
+  // How fast warm runs are is measured by `npm run bench:wasm` (bench/RESULTS.md), not asserted here.
+  it('calls onStart once per run, also for warm runs', async () => {
     let started = 0;
     await run('1', {}, { onStart: () => started++ });
     assert.equal(started, 1);
-    const times: number[] = [];
-    for (let i = 0; i < 10; i++) {
+    for (let i = 0; i < 3; i++) {
       await new Promise((r) => setTimeout(r, 10)); // let the spare instance be prepared
-      const t = performance.now();
-      await run('console.log(42)');
-      times.push(performance.now() - t);
+      const r = await run('console.log(42)', {}, { onStart: () => started++ });
+      assert.equal(r.stdout, '42\n');
     }
-    times.sort((a, b) => a - b);
-    assert.ok(times[5]! < 20, `median warm run ${times[5]!.toFixed(1)} ms`);
+    assert.equal(started, 4);
   });
 
   it('rejects unknown languages and runs after disposal as platform errors', async () => {
