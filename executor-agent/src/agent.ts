@@ -40,6 +40,7 @@ export class Agent {
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private recheckTimer: NodeJS.Timeout | undefined;
   private stopping = false;
+  private consumerRedis: Redis | undefined;
 
   constructor(
     private readonly opts: AgentOptions,
@@ -55,8 +56,9 @@ export class Agent {
     this.heartbeatTimer = setInterval(() => void this.heartbeat().catch((err) => this.log.warn({ err }, 'heartbeat failed')), HEARTBEAT_INTERVAL_MS);
     this.recheckTimer = setInterval(() => void this.recheckUnavailable(), RECHECK_INTERVAL_MS);
     // A dedicated connection: the consumer's commands must not queue behind anything else.
+    this.consumerRedis = this.redis.duplicate();
     this.consumer = new LaneConsumer(
-      this.redis.duplicate(),
+      this.consumerRedis,
       { lanes: this.opts.lanes, slots: this.opts.concurrency, keys: this.opts.keys, redisUrl: this.opts.redisUrl, stallIntervalMs: this.opts.stallIntervalMs, pollMs: 1000 },
       (delivery) => this.handle(delivery),
       this.log,
@@ -86,6 +88,8 @@ export class Agent {
       }
     }, graceMs);
     await this.consumer?.stop();
+    // The consumer's connection is the agent's own (the one it was given is its caller's to close).
+    await this.consumerRedis?.quit().catch(() => undefined);
     clearTimeout(handBackLater);
     await this.redis.hdel(this.opts.keys.agents, this.opts.id).catch(() => undefined);
     await this.subscriber?.quit().catch(() => undefined);

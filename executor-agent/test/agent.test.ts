@@ -19,12 +19,19 @@ describe('Agent (real Redis, real Wasm sandbox)', () => {
   const redis = new Redis(REDIS_URL);
   let agent: Agent;
   let lane: BeeQueue<Task>;
+  // The connections handed to agents are ours to close (an agent closes only those it opens).
+  const connections: Redis[] = [];
+  const connection = () => {
+    const c = redis.duplicate();
+    connections.push(c);
+    return c;
+  };
 
   before(async () => {
     const sandboxes = new Map<RuntimeKind, Sandbox>([['wasm', new WasmSandbox()]]);
     agent = new Agent(
       { id: 'agent-under-test', node: 'test-node', lanes: ['normal'], concurrency: 2, redisUrl: REDIS_URL, keys, stallIntervalMs: 2000 },
-      redis.duplicate(),
+      connection(),
       sandboxes,
       pino({ level: 'silent' }),
     );
@@ -38,6 +45,7 @@ describe('Agent (real Redis, real Wasm sandbox)', () => {
     await lane.close();
     const left = await redis.keys(`${prefix}*`);
     if (left.length) await redis.del(...left);
+    for (const c of connections) c.disconnect();
     redis.disconnect();
   });
 
@@ -117,7 +125,7 @@ describe('Agent (real Redis, real Wasm sandbox)', () => {
   it('on graceful shutdown finishes short tasks and hands long ones back to their lane unrun', async () => {
     const stopping = new Agent(
       { id: 'agent-stopping', node: 'test-node', lanes: ['low'], concurrency: 2, redisUrl: REDIS_URL, keys, stallIntervalMs: 2000 },
-      redis.duplicate(),
+      connection(),
       new Map<RuntimeKind, Sandbox>([['wasm', new WasmSandbox()]]),
       pino({ level: 'silent' }),
     );

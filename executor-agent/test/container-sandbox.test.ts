@@ -46,6 +46,7 @@ const programs = {
   echoStdin: 'import sys\nsys.stdout.write(sys.stdin.read())',
   exitThree: 'import sys\nprint("oops", file=sys.stderr)\nsys.exit(3)',
   spin: 'while True:\n    pass',
+  printThenSpin: 'print(42, flush=True)\nwhile True:\n    pass',
   flood: 'import sys\nwhile True:\n    sys.stdout.write("x" * 4096)',
 };
 

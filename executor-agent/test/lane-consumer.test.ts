@@ -25,8 +25,13 @@ async function setup() {
     await producers.get(lane)!.createJob(task).setId(task.evaluationId).retries(retries).backoff('exponential', 20).save();
     return task.evaluationId;
   };
-  const consumer = (handler: (d: Delivery) => Promise<Disposition>, stallIntervalMs = 5000, slots = 1) =>
-    new LaneConsumer(redis.duplicate(), { lanes: [...PRIORITIES], slots, keys, redisUrl: REDIS_URL, stallIntervalMs, pollMs: 100 }, handler, silent);
+  // A consumer uses the connection it is given and leaves closing it to its owner: here, dispose.
+  const connections: Redis[] = [];
+  const consumer = (handler: (d: Delivery) => Promise<Disposition>, stallIntervalMs = 5000, slots = 1) => {
+    const connection = redis.duplicate();
+    connections.push(connection);
+    return new LaneConsumer(connection, { lanes: [...PRIORITIES], slots, keys, redisUrl: REDIS_URL, stallIntervalMs, pollMs: 100 }, handler, silent);
+  };
   return {
     keys,
     redis,
@@ -36,6 +41,7 @@ async function setup() {
       await Promise.all([...producers.values()].map((q) => q.close()));
       const left = await redis.keys(`${prefix}*`);
       if (left.length) await redis.del(...left);
+      for (const c of connections) c.disconnect();
       redis.disconnect();
     },
   };
@@ -107,6 +113,7 @@ describe('LaneConsumer (real Redis, bee-queue lanes)', () => {
     await until(() => seen.length === 1);
     await second.stop();
     dead();
+    await first.stop(); // the "dead" one's loops still poll (and fail) until stopped
     assert.equal(seen[0]!.task.evaluationId, id);
     assert.equal(seen[0]!.attempt, 2, 'the lost delivery counted as attempt 1');
   });

@@ -13,6 +13,7 @@ sandboxConformance('wasm javascript', async () => new WasmSandbox(), {
   echoStdin: "console.log(stdin.replace(/\\n$/, ''))",
   exitThree: "console.error('oops'); exit(3)",
   spin: 'while (true) {}',
+  printThenSpin: 'console.log(42); while (true) {}',
   flood: "while (true) console.log('flood flood flood flood')",
 });
 
@@ -83,6 +84,7 @@ sandboxConformance('wasm wasi', async () => new WasmSandbox(), {
   echoStdin,
   exitThree: wasi(`(func (export "_start") (call $write (i32.const 2) (i32.const 80) (i32.const 4)) (call $proc_exit (i32.const 3)))`),
   spin: wasi(`(func (export "_start") (loop $forever (br $forever)))`),
+  printThenSpin: wasi(`(func (export "_start") (call $write (i32.const 1) (i32.const 64) (i32.const 3)) (loop $forever (br $forever)))`),
   flood: wasi(`(func (export "_start") (loop $forever (call $write (i32.const 1) (i32.const 64) (i32.const 3)) (br $forever)))`),
 });
 

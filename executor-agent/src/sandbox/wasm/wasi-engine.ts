@@ -104,6 +104,9 @@ export class WasiEngine {
     const budget = job.limits.memoryMb * 1024 * 1024;
     const baseline = this.coreMemory.buffer.byteLength;
     const watch = setInterval(() => {
+      // Small writes wait in WorkerOutput's batch; without this they reached the parent only when
+      // the program ended (QuickJS ticks from its interrupt handler; a WASI guest has none).
+      io.output.tick();
       if (ended) return;
       if (this.workerFailures() > failuresBefore) {
         io.output.write('stderr', 'crucible: the WASI runtime failed while running this program\n');
@@ -119,7 +122,10 @@ export class WasiEngine {
       await guest.stdin!.close();
     })().catch(() => undefined); // a program may exit without reading its input
     const pump = async (stream: OutputStream, source: ReadableBytes) => {
-      for await (const chunk of source) if (!io.output.write(stream, chunk)) stop('output_limit');
+      for await (const chunk of source) {
+        if (!io.output.write(stream, chunk)) stop('output_limit');
+        else io.output.tick();
+      }
     };
     // Output is drained even when the program traps, so what it wrote before the trap is kept.
     const waited = guest.wait().then(
