@@ -47,10 +47,31 @@ describe('rate limits', () => {
   });
 
   it('keeps submissions on their own budget: spent reads do not block a submission, and submissions run out on their own', async () => {
-    const submit = () => p.request('POST', '/v1/evaluations', { language: 'javascript', code: '1' }, { authorization: `Bearer ${other}` });
-    const first = await submit();
+    // Judged by the platform's own RateLimit header: a bucket never refills past its burst, so a
+    // full one answers exactly burst - 1, whatever the timing.
+    const submit = (key: string) => p.request('POST', '/v1/evaluations', { language: 'javascript', code: '1' }, { authorization: `Bearer ${key}` });
+    const read = (key: string) => p.request('GET', '/v1/queue', undefined, { authorization: `Bearer ${key}` });
+    // This key spent its reads in the test above; still empty (refill is one per 2 s).
+    const spent = await read(other);
+    assert.match(spent.headers.get('ratelimit') ?? '', /^"read";r=0;/, `${spent.status} ${spent.headers.get('ratelimit')}`);
+    const first = await submit(other);
     assert.equal(first.status, 202, first.text);
     assert.equal(first.headers.get('ratelimit-policy'), '"submit";q=5;w=50');
+    assert.match(first.headers.get('ratelimit') ?? '', /^"submit";r=4;/, 'the submit budget is whole: reads took nothing from it');
+
+    // The other way round, with a fresh key: spend its submissions, then its reads are whole.
+    const user = await p.request('POST', '/v1/users', { name: 'submitter', role: 'researcher' });
+    const key = (await p.request('POST', `/v1/users/${user.json.id}/keys`)).json.key as string;
+    const refusals: string[] = [];
+    for (let i = 0; i < 10 && !refusals.includes('submit'); i++) {
+      const r = await submit(key);
+      if (r.status === 429) refusals.push(r.json.error.details.budget);
+      else assert.equal(r.status, 202, r.text);
+    }
+    assert.ok(refusals.includes('submit'), `submissions ran out: ${refusals.join(',')}`);
+    const after = await read(key);
+    assert.equal(after.status, 200);
+    assert.match(after.headers.get('ratelimit') ?? '', /^"read";r=9;/, 'the read budget is whole: submissions took nothing from it');
   });
 
   it('caps unfinished evaluations per user (429 with budget "concurrency"), counting every item of a batch', async () => {

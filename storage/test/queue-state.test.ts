@@ -102,16 +102,28 @@ for (const makeBackend of BACKENDS) {
     });
 
     it('pages the letters newest first', async () => {
+      const created: string[] = [];
       for (let i = 0; i < 3; i++) {
         const e = await storage.evaluations.create(input(`o-${randomUUID()}`));
         await storage.deadLetters.fail(e.id, `r${i}`);
+        created.push(e.id);
       }
       const first = await storage.deadLetters.list({ limit: 2 });
       assert.equal(first.items.length, 2);
       assert.ok(first.nextCursor);
-      const second = await storage.deadLetters.list({ limit: 2, cursor: first.nextCursor });
-      assert.ok(second.items.length >= 1);
-      assert.ok(!second.items.some((l) => first.items.some((f) => f.id === l.id)));
+      // Walk every page: each letter once, in order of creation reversed.
+      const all = [...first.items];
+      for (let cursor: string | null = first.nextCursor; cursor; ) {
+        const page = await storage.deadLetters.list({ limit: 2, cursor });
+        assert.ok(page.items.length >= 1);
+        all.push(...page.items);
+        cursor = page.nextCursor;
+      }
+      assert.equal(new Set(all.map((l) => l.id)).size, all.length, 'no letter on two pages');
+      assert.deepEqual(all.slice(0, 3).map((l) => l.evaluationId), [...created].reverse(), 'the three just failed come first, newest first');
+      for (let i = 1; i < all.length; i++) {
+        assert.ok(Date.parse(all[i - 1]!.createdAt) >= Date.parse(all[i]!.createdAt), `letter ${i} is newer than the one before it`);
+      }
     });
   });
 }
