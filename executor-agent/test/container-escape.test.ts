@@ -27,9 +27,8 @@ describe('container sandbox under attack', () => {
   after(() => sandbox?.[Symbol.asyncDispose]());
 
   /** Runs a python program; asserts that its container is gone afterwards. */
-  async function attack(code: string, limits: Partial<Limits> = {}): Promise<RunResult & { wallMs: number }> {
+  async function attack(code: string, limits: Partial<Limits> = {}): Promise<RunResult> {
     const evaluationId = `escape-${process.pid}-${++n}`;
-    const t0 = performance.now();
     const r = await sandbox.run({
       evaluationId,
       language: 'python',
@@ -38,10 +37,9 @@ describe('container sandbox under attack', () => {
       args: [],
       limits: { ...DEFAULT_LIMITS, timeoutMs: 5000, ...limits },
     });
-    const wallMs = performance.now() - t0;
     const left = await docker.listContainers({ all: true, filters: { label: [`${LABELS.evaluation}=${evaluationId}`] } });
     assert.deepEqual(left, [], 'no container left behind');
-    return { ...r, wallMs };
+    return r;
   }
   const json = (r: RunResult): Record<string, unknown> => {
     assert.equal(r.outcome, 'success', r.stderr);
@@ -72,13 +70,16 @@ describe('container sandbox under attack', () => {
     );
     const out = json(r);
     assert.ok((out.forked as number) < 16, `forked ${out.forked}`);
-    assert.ok(r.wallMs < 5000, `took ${r.wallMs} ms: the sleeping children outlived the program`);
+    // Children sleeping 60 s would hold a sandbox that waits for them until its 20 s deadline:
+    // judged by the sandbox's own outcome and durationMs (slack for a loaded host), not a clock here.
+    assert.equal(r.outcome, 'success', r.stderr);
+    assert.ok(r.durationMs < 15_000, `ran ${r.durationMs} ms: the sleeping children outlived the program`);
   });
 
   it('a fork bomb is contained and ends at the deadline', async () => {
     const r = await attack('import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass', { pids: 16, timeoutMs: 2000 });
     assert.equal(r.outcome, 'timeout');
-    assert.ok(r.wallMs < 8000, `took ${r.wallMs} ms`);
+    assert.ok(r.durationMs >= 2000 - 100 && r.durationMs <= 2000 + 5000, `ran ${r.durationMs} ms, deadline 2000 ms`);
     // Read from the container's pids cgroup while it ran: what makes this a `pids` kill in metrics.
     assert.equal(r.pidsLimitHit, true);
   });
@@ -216,7 +217,7 @@ describe('container sandbox under attack', () => {
       timeoutMs: 1000,
     });
     assert.equal(r.outcome, 'timeout');
-    assert.ok(r.wallMs < 4000, `took ${r.wallMs} ms`);
+    assert.ok(r.durationMs >= 1000 - 100 && r.durationMs <= 1000 + 5000, `ran ${r.durationMs} ms, deadline 1000 ms`);
   });
 
   it('a detached background process does not keep the evaluation running', async () => {
@@ -235,7 +236,8 @@ describe('container sandbox under attack', () => {
     );
     assert.equal(r.outcome, 'success', r.stderr);
     assert.equal(r.stdout, 'main done\n');
-    assert.ok(r.wallMs < 4000, `took ${r.wallMs} ms`);
+    // Held by the daemon, it would have run to its 20 s deadline and timed out.
+    assert.ok(r.durationMs < 15_000, `ran ${r.durationMs} ms`);
   });
 
   it('gets no more CPU time than its cpus limit', async () => {
