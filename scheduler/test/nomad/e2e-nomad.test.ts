@@ -145,7 +145,11 @@ describe('the platform on Nomad (fake Nomad, real agents)', { timeout: 600_000 }
     // Idle agents exit (idle timeout), their allocations complete, and none are dispatched again.
     await until(async () => liveAgents(fake).length === 0 || undefined, 60_000, 'agents to retire');
     const afterIdle = fake.state.dispatchLog.length;
-    await new Promise((r) => setTimeout(r, 1500));
+    // Not a pause that proves nothing if the scheduler was not looking: wait for several of its
+    // ticks (each lists the jobs), then no dispatch may have happened in them.
+    const ticks = () => fake.requests.filter((r) => r.url.startsWith('/v1/jobs?')).length;
+    const ticksBefore = ticks();
+    await until(async () => ticks() >= ticksBefore + 4 || undefined, 60_000, 'scheduler ticks on an empty queue');
     assert.equal(fake.state.dispatchLog.length, afterIdle, 'an empty queue dispatches nothing');
     const retired = [...fake.state.allocs.values()].filter((a) => a.stub.JobID.startsWith(`${JOB}/dispatch-`));
     assert.ok(retired.every((a) => a.stub.ClientStatus === 'complete'), retired.map((a) => a.stub.ClientStatus).join());
