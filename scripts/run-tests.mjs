@@ -62,11 +62,21 @@ for (const [i, file] of files.entries()) {
   }
 }
 
+// An entry nothing used any more is noted (not failed: a skip may depend on the machine).
+const notes = [];
+if (only.length === 0) {
+  for (const e of allowlist) {
+    const used = results.some((r) => r.file === e.file && r.tests.some((t) => (t.outcome === 'skip' || t.outcome === 'todo') && (t.name === e.test || t.path === e.test)));
+    if (!used) notes.push(`tests/allowed-skips.json lists "${e.test}" in ${e.file}, which did not skip in this run`);
+  }
+}
+
 const tests = results.flatMap((r) => r.tests);
 const count = (o) => tests.filter((t) => t.outcome === o).length;
 const slowest = [...results].sort((a, b) => b.durationMs - a.durationMs).slice(0, 5);
 console.log('\n━━ summary');
 console.log(`slowest files: ${slowest.map((r) => `${r.file} ${(r.durationMs / 1000).toFixed(1)} s`).join(', ')}`);
+for (const n of notes) console.log(`ℹ ${n}`);
 for (const w of warnings) console.log(`${ci ? '✖' : '⚠'} ${w}${ci ? '' : ' (fails with CI=true)'}`);
 for (const p of problems) console.log(`✖ ${p}`);
 console.log(`files ${files.length}, tests ${tests.length}, passed ${count('pass')}, failed ${count('fail')}, skipped ${count('skip')}, todo ${count('todo')}` +
