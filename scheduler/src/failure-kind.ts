@@ -43,6 +43,7 @@ const OUTAGE_SQLSTATES: ReadonlySet<string> = new Set(['40001', '40P01']);
 const OUTAGE_MESSAGES: readonly RegExp[] = [
   /^Connection terminated/, // pg: the server closed the socket (stopped, restarted, crashed)
   /connection error and is not queryable/, // pg: a client whose socket already failed
+  /^Client was closed and is not queryable/, // pg: a client ended under a pending query
   /^Unable to acquire a connection/, // knex: the pool was destroyed
   /^PGlite is closed/, // PGlite: the embedded database was closed
   /^Connection is closed\./, // ioredis: publishing an event while Redis is away
@@ -67,7 +68,12 @@ function isOutage(err: unknown, depth: number): boolean {
     }
   }
   if (typeof e.name === 'string' && OUTAGE_NAMES.has(e.name)) return true;
-  if (typeof e.message === 'string' && OUTAGE_MESSAGES.some((re) => re.test(e.message as string))) return true;
+  if (typeof e.message === 'string') {
+    // knex prefixes the statement ("ROLLBACK - Connection terminated unexpectedly"): match the rest.
+    const cut = e.message.lastIndexOf(' - ');
+    const text = cut >= 0 ? e.message.slice(cut + 3) : e.message;
+    if (OUTAGE_MESSAGES.some((re) => re.test(text))) return true;
+  }
   // Node wraps dual-stack connect failures in an AggregateError; libraries chain with `cause`.
   if (Array.isArray(e.errors) && e.errors.some((inner) => isOutage(inner, depth + 1))) return true;
   return isOutage(e.cause, depth + 1);

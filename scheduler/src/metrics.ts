@@ -106,7 +106,7 @@ for (const status of ['provisioning', 'running']) overdueFailed.inc({ status }, 
 
 export const oldestUnfinishedAge = new Gauge({
   name: 'crucible_oldest_unfinished_evaluation_age_seconds',
-  help: 'Age (since acceptance) of the oldest evaluation in each unfinished status; 0 when there is none. Set by the overdue sweeper every pass.',
+  help: 'Seconds the longest-waiting evaluation of each unfinished status has been in it (since its last status change); 0 when there is none. Set by the overdue sweeper every pass.',
   labelNames: ['status'] as const,
 });
 for (const status of ['queued', 'provisioning', 'running']) oldestUnfinishedAge.set({ status }, 0);

@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { createKnex } from '@crucible/storage';
 import { describeRejection, failureKind } from '../src/failure-kind.js';
 import { BACKENDS, fixture, newEvaluation, TEST_DATABASE_URL } from './fixtures.js';
+import { OwnPostgres } from './own-postgres.js';
 
 /** The error a real call throws (the tests classify what the libraries really produce, never a hand-made error). */
 async function errorOf(call: () => Promise<unknown>): Promise<unknown> {
@@ -83,6 +84,25 @@ describe('failureKind: outages real PostgreSQL and Redis produce', () => {
       const terminated = await errorOf(() => knex.raw('SELECT pg_terminate_backend(pg_backend_pid())'));
       assert.equal((terminated as { code?: string }).code, '57P01');
       assert.equal(failureKind(terminated), 'outage');
+    } finally {
+      await knex.destroy();
+    }
+  });
+
+  it('a server stopped under an open transaction (what a restart does to a busy pool)', async () => {
+    await using pg = await OwnPostgres.start();
+    const knex = createKnex({ databaseUrl: pg.url, dataDir: '' });
+    try {
+      const err = await errorOf(() =>
+        knex.transaction(async (trx) => {
+          // Stopped while a statement is in flight: knex's ROLLBACK then fails on the dead socket,
+          // and that is the error the transaction rejects with.
+          setTimeout(() => void pg.stopServer(), 300);
+          await trx.raw('SELECT pg_sleep(30)');
+        }),
+      );
+      assert.match(String(err), /ROLLBACK - Connection terminated unexpectedly/);
+      assert.equal(failureKind(err), 'outage', String(err));
     } finally {
       await knex.destroy();
     }

@@ -327,7 +327,7 @@ export class EvaluationRepository {
    * Provisioning or running evaluations past their deadline (the scheduler's backstop): entered
    * that status (`updated_at`) longer ago than their `timeoutMs`, plus `compileAllowanceMs` (or the
    * timeout, if longer) for container runs, which may compile first, plus `graceMs`. Judged by the
-   * database clock, oldest first, at most `limit`. Served by evaluations_active_since_idx (0005).
+   * database clock, oldest first, at most `limit`. Served by evaluations_unfinished_since_idx (0005).
    */
   async overdue(options: { graceMs: number; compileAllowanceMs: number; limit: number }): Promise<Evaluation[]> {
     const { graceMs, compileAllowanceMs, limit } = options;
@@ -343,14 +343,17 @@ export class EvaluationRepository {
     return rows.map(toEvaluation);
   }
 
-  /** Seconds since the oldest evaluation of each unfinished status was accepted (database clock); absent: none. */
+  /**
+   * Per unfinished status, the seconds the longest-waiting evaluation has been in it (since its
+   * last status change, database clock); absent: none in that status.
+   */
   async oldestUnfinishedAges(): Promise<Partial<Record<Status, number>>> {
     const ages: Partial<Record<Status, number>> = {};
-    // One query per status: each is a single probe of evaluations_unfinished_age_idx (0005).
+    // One query per status: each is a single probe of evaluations_unfinished_since_idx (0005).
     for (const status of UNFINISHED) {
       const row = (await this.knex('evaluations')
         .where({ status })
-        .select(this.knex.raw('EXTRACT(EPOCH FROM now() - MIN(created_at))::float8 AS age'))
+        .select(this.knex.raw('EXTRACT(EPOCH FROM now() - MIN(updated_at))::float8 AS age'))
         .first()) as { age: number | string | null } | undefined;
       if (row?.age !== null && row?.age !== undefined) ages[status] = Math.max(0, Number(row.age));
     }
