@@ -86,5 +86,26 @@ export function queueAndAgents() {
         ],
       }),
     )
+    .withPanel(
+      timeseries({
+        title: 'Oldest unfinished evaluation',
+        description:
+          'Seconds the longest-waiting evaluation of each unfinished status has been in it. Provisioning/running stay below the longest deadline + grace (the overdue backstop fails them then); above 5 minutes is the CrucibleEvaluationStuck alert.',
+        unit: 's',
+        queries: [{ expr: 'max by (status) (crucible_oldest_unfinished_evaluation_age_seconds)', legend: '{{status}}' }],
+      }),
+    )
+    .withPanel(
+      timeseries({
+        title: 'Reports storage rejected, overdue evaluations',
+        description:
+          'Reports storage refused (not an outage): retried, dead_lettered (their evaluation failed), dropped (failing it was refused too: should be 0); and evaluations the overdue backstop failed.',
+        unit: 'ops',
+        queries: [
+          { expr: 'sum by (action) (rate(crucible_report_rejections_total[$__rate_interval]))', legend: 'rejected report {{action}}' },
+          { expr: 'sum by (status) (rate(crucible_overdue_evaluations_total[$__rate_interval]))', legend: 'overdue {{status}}' },
+        ],
+      }),
+    )
     .build();
 }

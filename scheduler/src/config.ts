@@ -30,6 +30,12 @@ export interface SchedulerConfig {
   reconcileIntervalMs: number;
   /** Unfinished evaluations younger than this are not reconciled: their enqueue or report may be in flight. */
   reconcileGraceMs: number;
+  /** How often the overdue sweeper (the backstop, overdue-sweeper.ts) runs. */
+  overdueIntervalMs: number;
+  /** Time past an evaluation's deadline before the sweeper declares it lost and fails it. */
+  overdueGraceMs: number;
+  /** Added to a container run's deadline (or its timeout, if longer): the compile step's budget. */
+  overdueCompileAllowanceMs: number;
   shutdownGraceMs: number;
   consumerName: string;
   /** Agents' own Redis URL (their ACL user, gateway/SECURITY.md); REDIS_URL when unset. Passed through to agents only. */
@@ -65,6 +71,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Sched
     retryBackoffMs: int(env.CRUCIBLE_RETRY_BACKOFF_MS, 1000, 1, 'CRUCIBLE_RETRY_BACKOFF_MS'),
     reconcileIntervalMs: int(env.CRUCIBLE_RECONCILE_INTERVAL_MS, 30_000, 1000, 'CRUCIBLE_RECONCILE_INTERVAL_MS'),
     reconcileGraceMs: int(env.CRUCIBLE_RECONCILE_GRACE_MS, 60_000, 0, 'CRUCIBLE_RECONCILE_GRACE_MS'),
+    overdueIntervalMs: int(env.CRUCIBLE_OVERDUE_INTERVAL_MS, 10_000, 100, 'CRUCIBLE_OVERDUE_INTERVAL_MS'),
+    overdueGraceMs: int(env.CRUCIBLE_OVERDUE_GRACE_MS, 60_000, 0, 'CRUCIBLE_OVERDUE_GRACE_MS'),
+    // The largest compile limit of the runtime catalog (executor-agent/runtimes/cpp: 30 s).
+    overdueCompileAllowanceMs: int(env.CRUCIBLE_OVERDUE_COMPILE_ALLOWANCE_MS, 30_000, 0, 'CRUCIBLE_OVERDUE_COMPILE_ALLOWANCE_MS'),
     shutdownGraceMs: int(env.CRUCIBLE_SHUTDOWN_GRACE_MS, 10_000, 0, 'CRUCIBLE_SHUTDOWN_GRACE_MS'),
     consumerName: env.CRUCIBLE_SCHEDULER_ID ?? `${hostname()}-${process.pid}`,
     agentRedisUrl: env.CRUCIBLE_AGENT_REDIS_URL || (env.REDIS_URL ?? 'redis://127.0.0.1:6379'),

@@ -89,3 +89,24 @@ export const scalingDesired = new Gauge({
   help: 'Agents the last scaling decision wanted, by pool.',
   labelNames: ['pool'] as const,
 });
+
+export const reportRejections = new Counter({
+  name: 'crucible_report_rejections_total',
+  help: 'Reports storage refused (not an outage), by what the collector did: retried, dead_lettered (its evaluation failed), dropped (failing it was refused too).',
+  labelNames: ['action'] as const,
+});
+for (const action of ['retried', 'dead_lettered', 'dropped']) reportRejections.inc({ action }, 0);
+
+export const overdueFailed = new Counter({
+  name: 'crucible_overdue_evaluations_total',
+  help: 'Evaluations the overdue sweeper ended failed because they were still unfinished past their deadline plus the grace, by the status they were stuck in.',
+  labelNames: ['status'] as const,
+});
+for (const status of ['provisioning', 'running']) overdueFailed.inc({ status }, 0);
+
+export const oldestUnfinishedAge = new Gauge({
+  name: 'crucible_oldest_unfinished_evaluation_age_seconds',
+  help: 'Seconds the longest-waiting evaluation of each unfinished status has been in it (since its last status change); 0 when there is none. Set by the overdue sweeper every pass.',
+  labelNames: ['status'] as const,
+});
+for (const status of ['queued', 'provisioning', 'running']) oldestUnfinishedAge.set({ status }, 0);

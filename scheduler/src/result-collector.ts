@@ -4,16 +4,40 @@ import type { DeadLetterRepository, EvaluationRepository } from '@crucible/stora
 import type { Evaluation } from '@crucible/storage/domain';
 import { decodeReport, type AgentReport, type RedisKeys } from '@crucible/executor-agent/protocol';
 import type { EventBus } from './event-bus.js';
-import { endToEnd, evaluationsFinished, killKind, limitKills, platformFaults, queueWait, runDuration, sandboxStart, taskRetries } from './metrics.js';
+import { describeRejection, failureKind } from './failure-kind.js';
+import {
+  endToEnd, evaluationsFinished, killKind, limitKills, platformFaults, queueWait, reportRejections, runDuration, sandboxStart, taskRetries,
+} from './metrics.js';
 
 const BLOCK_MS = 1000;
 const BATCH = 200;
-const RETRY_DELAY_MS = 1000;
+
+/** Tuning of the collector's failure handling; the defaults are what the platform runs with. */
+export interface CollectorOptions {
+  /** How often a report storage rejects is tried before its evaluation is failed (issue 12). */
+  maxRejections?: number;
+  /** Pause before held or rejected reports are tried again. */
+  retryDelayMs?: number;
+  /**
+   * Entries another consumer (a scheduler that is gone: consumer names carry the pid) left
+   * unacknowledged for this long are claimed. A live consumer re-reads what it holds every
+   * `retryDelayMs`, which resets the idle time, so only orphans reach it.
+   */
+  claimIdleMs?: number;
+}
+
+type Entry = [id: string, fields: string[]];
 
 /**
  * Persists agents' reports into storage, then publishes them as events. Reads the reports stream
  * through a consumer group and acknowledges an entry only after storage accepted it, so results
  * produced while PostgreSQL is unreachable wait in Redis and are applied when it is back.
+ *
+ * A failure is classified (failure-kind.ts): an outage holds every report and retries from the
+ * oldest unacknowledged one; a rejection holds only that evaluation's reports (order per
+ * evaluation is kept, other evaluations flow on) and, after `maxRejections` tries counted in
+ * Redis (so a restart does not reset them), fails that evaluation into the dead-letter queue and
+ * acknowledges the entry. No single report can stall the pipeline.
  */
 export class ResultCollector {
   private running = false;
@@ -22,6 +46,11 @@ export class ResultCollector {
   /** Resolves after the first pass over entries left unacknowledged by an earlier run. */
   readonly drained: Promise<void>;
   private markDrained!: () => void;
+  /** Evaluations with a rejected report still pending: their later reports wait behind it. */
+  private readonly held = new Set<string>();
+  private readonly maxRejections: number;
+  private readonly retryDelayMs: number;
+  private readonly claimIdleMs: number;
 
   constructor(
     /** A dedicated connection: XREADGROUP BLOCK holds it. */
@@ -32,8 +61,17 @@ export class ResultCollector {
     private readonly log: Logger,
     private readonly consumer: string,
     private readonly deadLetters: DeadLetterRepository,
+    options: CollectorOptions = {},
   ) {
     this.drained = new Promise((resolve) => (this.markDrained = resolve));
+    this.maxRejections = options.maxRejections ?? 3;
+    this.retryDelayMs = options.retryDelayMs ?? 1000;
+    this.claimIdleMs = options.claimIdleMs ?? 60_000;
+  }
+
+  /** Hash: stream entry id → times storage rejected it. Beside the stream, outside the agents' ACL. */
+  private get rejectionsKey(): string {
+    return `${this.keys.reports}:rejections`;
   }
 
   async start(): Promise<void> {
@@ -50,36 +88,118 @@ export class ResultCollector {
   }
 
   private async run(): Promise<void> {
-    // '0' re-reads this consumer's unacknowledged entries (after a crash or a storage outage).
-    let cursor = '0';
+    // Start with this consumer's unacknowledged entries (after a crash or a storage outage).
+    let rescanDue = true;
+    let lastScan = 0;
     while (this.running) {
       try {
-        const entries = await this.read(cursor);
-        if (cursor === '0' && entries.length === 0) {
-          cursor = '>';
+        if (rescanDue) {
+          lastScan = Date.now();
+          await this.rescan();
+          rescanDue = false;
           this.markDrained();
-          continue;
         }
-        for (const [id, fields] of entries) {
-          const report = decodeReport(fields);
-          if (report) await this.apply(report);
-          else this.log.warn({ id }, 'dropping malformed report');
-          await this.redis.xack(this.keys.reports, this.keys.reportsGroup, id);
-        }
+        await this.process(await this.read('>'));
+        // Rejected reports wait in the pending list; try them again after the delay.
+        if (this.held.size > 0 && Date.now() - lastScan >= this.retryDelayMs) rescanDue = true;
       } catch (err) {
         if (!this.running) break;
         // Redis restarted empty: the group is gone, and reports agents wrote since are in a new
         // stream. Recreating the group at '0' reads those too.
         if (String(err).includes('NOGROUP')) await this.createGroup().catch(() => undefined);
-        this.log.error({ err }, 'applying reports failed; retrying');
-        cursor = '0';
+        this.log.error({ err, kind: failureKind(err) }, 'applying reports failed (outage); holding them and retrying');
+        rescanDue = true;
         await new Promise<void>((resolve) => {
           this.wake = resolve;
-          setTimeout(resolve, RETRY_DELAY_MS);
+          setTimeout(resolve, this.retryDelayMs);
         });
       }
     }
     this.markDrained();
+  }
+
+  /**
+   * One pass over every unacknowledged entry of this consumer, oldest first (after claiming
+   * orphans of consumers that are gone). Rebuilds `held` from scratch: an evaluation whose
+   * rejected report now goes through releases its later reports in the same pass, in order.
+   */
+  private async rescan(): Promise<void> {
+    this.held.clear();
+    await this.claimOrphans();
+    let after = '0';
+    for (;;) {
+      const entries = await this.read(after);
+      if (entries.length === 0) return;
+      await this.process(entries);
+      after = entries.at(-1)![0];
+    }
+  }
+
+  private async claimOrphans(): Promise<void> {
+    let cursor = '0-0';
+    do {
+      const [next] = (await this.redis.xautoclaim(
+        this.keys.reports, this.keys.reportsGroup, this.consumer, this.claimIdleMs, cursor, 'COUNT', BATCH, 'JUSTID',
+      )) as [string, string[]];
+      cursor = next;
+    } while (cursor !== '0-0' && this.running);
+  }
+
+  /** Applies entries in order. Throws on an outage (the caller holds everything and rescans). */
+  private async process(entries: Entry[]): Promise<void> {
+    for (const [id, fields] of entries) {
+      const report = decodeReport(fields);
+      if (!report) {
+        this.log.warn({ id }, 'dropping malformed report');
+        await this.ack(id);
+        continue;
+      }
+      // A later report of an evaluation whose earlier one is held must not overtake it.
+      if (this.held.has(report.evaluationId)) continue;
+      try {
+        await this.apply(report);
+      } catch (err) {
+        if (failureKind(err) === 'outage') throw err;
+        await this.rejected(id, report, err);
+        continue;
+      }
+      await this.ack(id);
+    }
+  }
+
+  /** Storage refused the report (or applying it threw): retry a few times, then give up on that one evaluation. */
+  private async rejected(id: string, report: AgentReport, err: unknown): Promise<void> {
+    const tries = await this.redis.hincrby(this.rejectionsKey, id, 1);
+    const cause = describeRejection(err);
+    if (tries < this.maxRejections) {
+      reportRejections.inc({ action: 'retried' });
+      this.log.warn({ err, id, evaluationId: report.evaluationId, tries }, 'storage rejected a report; holding this evaluation\'s reports and retrying');
+      this.held.add(report.evaluationId);
+      return;
+    }
+    const reason = `platform error: a ${report.type} report could not be stored after ${tries} tries (${cause})`;
+    try {
+      const t = await this.deadLetters.fail(report.evaluationId, reason);
+      reportRejections.inc({ action: 'dead_lettered' });
+      this.log.error({ err, id, evaluationId: report.evaluationId, tries }, 'a report storage keeps rejecting failed its evaluation');
+      if (t) {
+        evaluationsFinished.inc({ language: t.evaluation.language, runtime: t.evaluation.runtime, status: 'failed', outcome: 'none' });
+        await this.bus.publishStatus(t.event, t.evaluation.owner);
+      }
+    } catch (failErr) {
+      if (failureKind(failErr) === 'outage') throw failErr;
+      // Failing it was refused too: the report is dropped all the same, so the pipeline goes on.
+      reportRejections.inc({ action: 'dropped' });
+      this.log.fatal({ err, failErr, id, evaluationId: report.evaluationId }, 'a report storage rejects could not even fail its evaluation; DROPPING the report');
+    }
+    // Its later reports may go now: the evaluation is terminal, so they change nothing.
+    this.held.delete(report.evaluationId);
+    await this.ack(id);
+  }
+
+  /** Acknowledges an entry and forgets its rejection count, in one round trip. */
+  private async ack(id: string): Promise<void> {
+    await this.redis.multi().xack(this.keys.reports, this.keys.reportsGroup, id).hdel(this.rejectionsKey, id).exec();
   }
 
   private async createGroup(): Promise<void> {
@@ -90,11 +210,12 @@ export class ResultCollector {
     }
   }
 
-  private async read(cursor: string): Promise<[string, string[]][]> {
+  /** `>`: new entries (blocking briefly); an id: this consumer's pending entries after it. */
+  private async read(cursor: string): Promise<Entry[]> {
     const args = ['GROUP', this.keys.reportsGroup, this.consumer, 'COUNT', BATCH] as const;
     const res = (cursor === '>'
       ? await this.redis.xreadgroup(...args, 'BLOCK', BLOCK_MS, 'STREAMS', this.keys.reports, '>')
-      : await this.redis.xreadgroup(...args, 'STREAMS', this.keys.reports, '0')) as [string, [string, string[]][]][] | null;
+      : await this.redis.xreadgroup(...args, 'STREAMS', this.keys.reports, cursor)) as [string, Entry[]][] | null;
     return res?.[0]?.[1] ?? [];
   }
 

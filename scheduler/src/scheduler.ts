@@ -11,6 +11,7 @@ import { LocalDriver } from './local-driver.js';
 import { createNomadDriver } from './nomad/create.js';
 import type { DriverStatus } from './nomad/nomad-driver.js';
 import { agentSize, hostAgentCapacity } from './scaling.js';
+import { OverdueSweeper } from './overdue-sweeper.js';
 import { Reconciler } from './reconciler.js';
 import { ResultCollector } from './result-collector.js';
 import { TaskQueue } from './task-queue.js';
@@ -40,7 +41,10 @@ export class Scheduler {
   readonly driver: Driver;
   private readonly collector: ResultCollector;
   private readonly reconciler: Reconciler;
+  private readonly sweeper: OverdueSweeper;
   private reconcileTimer: NodeJS.Timeout | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
 
   constructor(
     private readonly config: SchedulerConfig,
@@ -58,6 +62,10 @@ export class Scheduler {
     this.reconciler = new Reconciler(
       storage.evaluations, this.queue, log.child({ part: 'reconciler' }), config.reconcileGraceMs, storage.deadLetters, config.retries + 1,
     );
+    this.sweeper = new OverdueSweeper(storage.evaluations, storage.deadLetters, this.queue, this.bus, log.child({ part: 'overdue-sweeper' }), {
+      graceMs: config.overdueGraceMs,
+      compileAllowanceMs: config.overdueCompileAllowanceMs,
+    });
     this.driver =
       config.driver === 'nomad'
         ? createNomadDriver(config, agentEnv(config), this.queue, redis, log.child({ part: 'nomad-driver' }))
@@ -91,10 +99,19 @@ export class Scheduler {
     // Reconcile only after reports left from a previous run are applied, or finished work would re-run.
     void this.collector.drained.then(() => this.reconcileSoon());
     this.reconcileTimer = setInterval(() => this.reconcileSoon(), this.config.reconcileIntervalMs);
+    // The backstop likewise judges only after earlier reports are applied (a result waiting in the
+    // stream is not a lost one).
+    void this.collector.drained.then(() => {
+      if (this.stopped) return;
+      this.sweepSoon();
+      this.sweepTimer = setInterval(() => this.sweepSoon(), this.config.overdueIntervalMs);
+    });
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.reconcileTimer);
+    clearInterval(this.sweepTimer);
     await this.driver.stop();
     await this.collector.stop();
     await this.bus.close();
@@ -103,6 +120,10 @@ export class Scheduler {
 
   private reconcileSoon(): void {
     this.reconciler.reconcile().catch((err) => this.log.error({ err }, 'reconcile failed'));
+  }
+
+  private sweepSoon(): void {
+    this.sweeper.sweep().catch((err) => this.log.error({ err }, 'overdue sweep failed'));
   }
 }
 

@@ -4,7 +4,7 @@ import { encodeReport, type AgentReport } from '@crucible/executor-agent/protoco
 import type { EvaluationEvent } from '@crucible/storage/domain';
 import { EventBus } from '../src/event-bus.js';
 import { ResultCollector } from '../src/result-collector.js';
-import { fixture, newEvaluation, silent } from './fixtures.js';
+import { BACKENDS, fixture, newEvaluation, silent } from './fixtures.js';
 
 const until = async (check: () => Promise<boolean>, ms = 10_000) => {
   const end = Date.now() + ms;
@@ -14,9 +14,10 @@ const until = async (check: () => Promise<boolean>, ms = 10_000) => {
   }
 };
 
-describe('ResultCollector (real Redis stream + PGlite)', () => {
+// The outage (a real PostgreSQL stopped and started) and rejected reports: result-collector-failures.test.ts.
+for (const backend of BACKENDS) describe(`ResultCollector (real Redis stream + ${backend})`, () => {
   it('persists reports in order, then publishes them with their seq', async () => {
-    await using f = await fixture();
+    await using f = await fixture(backend);
     const e = await newEvaluation(f.storage);
     const bus = new EventBus(f.redis, f.keys);
     const seen: EvaluationEvent[] = [];
@@ -49,34 +50,8 @@ describe('ResultCollector (real Redis stream + PGlite)', () => {
     assert.equal(pending[0], 0, 'every report acknowledged');
   });
 
-  it('keeps reports it could not store and applies them when storage is back', async () => {
-    await using f = await fixture();
-    const e = await newEvaluation(f.storage);
-    const bus = new EventBus(f.redis, f.keys);
-    // Storage that fails twice, as a PostgreSQL outage would.
-    let failures = 2;
-    const flaky = new Proxy(f.storage.evaluations, {
-      get(target, prop, receiver) {
-        const value = Reflect.get(target, prop, receiver);
-        if (prop !== 'transition' || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
-        return (...args: unknown[]) => (failures-- > 0 ? Promise.reject(new Error('connection refused')) : value.apply(target, args));
-      },
-    });
-    const collector = new ResultCollector(f.redis.duplicate(), f.keys, flaky, bus, silent, 'c1', f.storage.deadLetters);
-    await collector.start();
-    await f.redis.xadd(f.keys.reports, '*', ...encodeReport({
-      type: 'result', evaluationId: e.id, agentId: 'a',
-      result: { outcome: 'error', exitCode: 3, signal: null, stdout: '', stderr: 'x', stdoutTruncated: false, stderrTruncated: false, durationMs: 1 },
-    }));
-    await until(async () => (await f.storage.evaluations.get(e.id))?.status === 'completed');
-    await collector.stop();
-    await bus.close();
-    assert.equal(failures, -1, 'the write was retried after failing twice');
-    assert.equal((await f.storage.evaluations.get(e.id))?.exitCode, 3);
-  });
-
   it('ignores reports for an evaluation already cancelled', async () => {
-    await using f = await fixture();
+    await using f = await fixture(backend);
     const e = await newEvaluation(f.storage);
     await f.storage.evaluations.transition(e.id, 'cancelled');
     const bus = new EventBus(f.redis, f.keys);
@@ -95,7 +70,7 @@ describe('ResultCollector (real Redis stream + PGlite)', () => {
   });
 
   it('ends a run killed for a cancellation as cancelled, keeping its output', async () => {
-    await using f = await fixture();
+    await using f = await fixture(backend);
     const e = await newEvaluation(f.storage);
     const bus = new EventBus(f.redis, f.keys);
     const collector = new ResultCollector(f.redis.duplicate(), f.keys, f.storage.evaluations, bus, silent, 'c1', f.storage.deadLetters);
@@ -115,7 +90,7 @@ describe('ResultCollector (real Redis stream + PGlite)', () => {
   });
 
   it('retries a platform fault by re-queueing, and fails when no retry is left', async () => {
-    await using f = await fixture();
+    await using f = await fixture(backend);
     const e = await newEvaluation(f.storage);
     const bus = new EventBus(f.redis, f.keys);
     const collector = new ResultCollector(f.redis.duplicate(), f.keys, f.storage.evaluations, bus, silent, 'c1', f.storage.deadLetters);

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { taskOf, Reconciler } from '../src/reconciler.js';
 import { TaskQueue } from '../src/task-queue.js';
-import { fixture, newEvaluation, REDIS_URL, silent } from './fixtures.js';
+import { BACKENDS, fixture, newEvaluation, REDIS_URL, silent } from './fixtures.js';
 
-describe('TaskQueue and Reconciler (real Redis + PGlite)', () => {
+for (const backend of BACKENDS) describe(`TaskQueue and Reconciler (real Redis + ${backend})`, () => {
   it('enqueues an evaluation once, whatever the number of attempts', async () => {
-    await using f = await fixture();
+    await using f = await fixture(backend);
     const queue = new TaskQueue({ redisUrl: REDIS_URL, keys: f.keys, retries: 1, retryBackoffMs: 10 }, f.redis);
     await queue.ready();
     const e = await newEvaluation(f.storage, { priority: 'high' });
@@ -19,7 +19,7 @@ describe('TaskQueue and Reconciler (real Redis + PGlite)', () => {
   });
 
   it('cancelling removes the waiting job and marks the id for agents', async () => {
-    await using f = await fixture();
+    await using f = await fixture(backend);
     const queue = new TaskQueue({ redisUrl: REDIS_URL, keys: f.keys, retries: 1, retryBackoffMs: 10 }, f.redis);
     await queue.ready();
     const e = await newEvaluation(f.storage);
@@ -32,7 +32,7 @@ describe('TaskQueue and Reconciler (real Redis + PGlite)', () => {
   });
 
   it('re-enqueues unfinished evaluations Redis lost, and leaves young or present ones alone', async () => {
-    await using f = await fixture();
+    await using f = await fixture(backend);
     const queue = new TaskQueue({ redisUrl: REDIS_URL, keys: f.keys, retries: 1, retryBackoffMs: 10 }, f.redis);
     await queue.ready();
     const lostQueued = await newEvaluation(f.storage);
@@ -57,7 +57,7 @@ describe('TaskQueue and Reconciler (real Redis + PGlite)', () => {
   });
 
   it('after Redis lost a job, the producer no longer reports it (no stale cache) and the reconciler re-enqueues it', async () => {
-    await using f = await fixture();
+    await using f = await fixture(backend);
     const queue = new TaskQueue({ redisUrl: REDIS_URL, keys: f.keys, retries: 1, retryBackoffMs: 10 }, f.redis);
     await queue.ready();
     const e = await newEvaluation(f.storage);
@@ -75,7 +75,7 @@ describe('TaskQueue and Reconciler (real Redis + PGlite)', () => {
   });
 
   it('dead-letters a lost evaluation that already used every attempt instead of re-queueing it', async () => {
-    await using f = await fixture();
+    await using f = await fixture(backend);
     const queue = new TaskQueue({ redisUrl: REDIS_URL, keys: f.keys, retries: 1, retryBackoffMs: 10 }, f.redis);
     await queue.ready();
     const e = await newEvaluation(f.storage);

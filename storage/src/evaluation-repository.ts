@@ -323,6 +323,43 @@ export class EvaluationRepository {
     return Number(row?.n ?? 0);
   }
 
+  /**
+   * Provisioning or running evaluations past their deadline (the scheduler's backstop): entered
+   * that status (`updated_at`) longer ago than their `timeoutMs`, plus `compileAllowanceMs` (or the
+   * timeout, if longer) for container runs, which may compile first, plus `graceMs`. Judged by the
+   * database clock, oldest first, at most `limit`. Served by evaluations_unfinished_since_idx (0005).
+   */
+  async overdue(options: { graceMs: number; compileAllowanceMs: number; limit: number }): Promise<Evaluation[]> {
+    const { graceMs, compileAllowanceMs, limit } = options;
+    const budget = `((limits->>'timeoutMs')::bigint
+      + CASE WHEN runtime = 'container' THEN GREATEST((limits->>'timeoutMs')::bigint, ?) ELSE 0 END + ?)`;
+    const rows = (await this.knex<EvaluationRow>('evaluations')
+      .whereIn('status', ['provisioning', 'running'] satisfies Status[])
+      // No budget is below the grace alone: a range on the index first, then the exact deadline.
+      .whereRaw("updated_at < now() - (? * interval '1 millisecond')", [graceMs])
+      .whereRaw(`updated_at + ${budget} * interval '1 millisecond' < now()`, [compileAllowanceMs, graceMs])
+      .orderBy([{ column: 'updated_at', order: 'asc' }, { column: 'id', order: 'asc' }])
+      .limit(pageSize(limit, limit, MAX_PAGE_SIZE))) as EvaluationRow[];
+    return rows.map(toEvaluation);
+  }
+
+  /**
+   * Per unfinished status, the seconds the longest-waiting evaluation has been in it (since its
+   * last status change, database clock); absent: none in that status.
+   */
+  async oldestUnfinishedAges(): Promise<Partial<Record<Status, number>>> {
+    const ages: Partial<Record<Status, number>> = {};
+    // One query per status: each is a single probe of evaluations_unfinished_since_idx (0005).
+    for (const status of UNFINISHED) {
+      const row = (await this.knex('evaluations')
+        .where({ status })
+        .select(this.knex.raw('EXTRACT(EPOCH FROM now() - MIN(updated_at))::float8 AS age'))
+        .first()) as { age: number | string | null } | undefined;
+      if (row?.age !== null && row?.age !== undefined) ages[status] = Math.max(0, Number(row.age));
+    }
+    return ages;
+  }
+
   /** How many of `owner`'s evaluations are not finished yet (the per-owner concurrency cap). */
   async countUnfinished(owner: string): Promise<number> {
     const row = (await this.knex('evaluations').where({ owner }).whereIn('status', UNFINISHED).count({ n: '*' }).first()) as { n: string | number } | undefined;
