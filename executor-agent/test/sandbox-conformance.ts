@@ -87,9 +87,9 @@ export function sandboxConformance(name: string, make: () => Promise<Sandbox>, p
     });
 
     it('streams output as it is produced', async () => {
-      const chunks: string[] = [];
+      const chunks: Uint8Array[] = [];
       const r = await run(programs.hello, { onOutput: (s, c) => s === 'stdout' && chunks.push(c) });
-      assert.equal(chunks.join(''), r.stdout);
+      assert.equal(Buffer.concat(chunks).toString(), r.stdout);
     });
 
     it('announces the start once, before any output', async () => {
