@@ -15,7 +15,7 @@ const OUTPUT_FLUSH_BYTES = 32 * 1024;
  */
 export class Reporter {
   private tail: Promise<unknown> = Promise.resolve();
-  private pending: { stream: OutputStream; data: string } | undefined;
+  private pending: { stream: OutputStream; chunks: Uint8Array[]; bytes: number } | undefined;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -30,12 +30,13 @@ export class Reporter {
     return this.send({ type: 'status', status, sandboxStartMs, attempt, evaluationId: this.evaluationId, agentId: this.agentId });
   }
 
-  /** Buffers output; consecutive chunks of the same stream merge into one report. */
-  output(stream: OutputStream, data: string): void {
+  /** Buffers output bytes; consecutive chunks of the same stream merge into one report. */
+  output(stream: OutputStream, data: Uint8Array): void {
     if (this.pending && this.pending.stream !== stream) this.flushOutput();
-    if (this.pending) this.pending.data += data;
-    else this.pending = { stream, data };
-    if (this.pending.data.length >= OUTPUT_FLUSH_BYTES) this.flushOutput();
+    this.pending ??= { stream, chunks: [], bytes: 0 };
+    this.pending.chunks.push(data);
+    this.pending.bytes += data.byteLength;
+    if (this.pending.bytes >= OUTPUT_FLUSH_BYTES) this.flushOutput();
     else this.timer ??= setTimeout(() => this.flushOutput(), OUTPUT_FLUSH_MS);
   }
 
@@ -54,7 +55,10 @@ export class Reporter {
     this.timer = undefined;
     const pending = this.pending;
     this.pending = undefined;
-    if (pending) void this.send({ type: 'output', ...pending, evaluationId: this.evaluationId, agentId: this.agentId });
+    if (!pending) return;
+    // Exact bytes, as base64: a chunk may hold anything a program wrote (NUL, invalid UTF-8).
+    const base64 = Buffer.concat(pending.chunks).toString('base64');
+    void this.send({ type: 'output', stream: pending.stream, base64, evaluationId: this.evaluationId, agentId: this.agentId });
   }
 
   private send(report: AgentReport): Promise<void> {

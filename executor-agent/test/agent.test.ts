@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { DEFAULT_LIMITS, type RuntimeKind, type Task } from '@crucible/storage/domain';
 import { Agent } from '../src/agent.js';
-import { decodeReport, redisKeys, type AgentHeartbeat, type AgentReport } from '../src/protocol/index.js';
+import { decodeReport, outputBytes, redisKeys, type AgentHeartbeat, type AgentReport } from '../src/protocol/index.js';
 import type { Sandbox } from '../src/sandbox/sandbox.js';
 import { WasmSandbox } from '../src/sandbox/wasm/index.js';
 
@@ -84,7 +84,7 @@ describe('Agent (real Redis, real Wasm sandbox)', () => {
     assert.deepEqual(reports.map((r) => r.type).filter((x, i, a) => x !== 'output' || a[i - 1] !== 'output'), ['status', 'output', 'result']);
     const result = reports.at(-1) as Extract<AgentReport, { type: 'result' }>;
     assert.equal(result.result.stdout, 'one\ntwo\n');
-    assert.equal(reports.filter((r) => r.type === 'output').map((r) => (r as { data: string }).data).join(''), 'one\ntwo\n');
+    assert.equal(Buffer.concat(reports.flatMap((r) => (r.type === 'output' ? [outputBytes(r)] : []))).toString(), 'one\ntwo\n');
   });
 
   it('skips a task cancelled before it was picked up', async () => {

@@ -95,7 +95,7 @@ export function sandboxConformance(name: string, make: () => Promise<Sandbox>, p
       // the deadline, and the run would end as timeout. Delivered while it runs, the first chunk
       // arrives first and ends the run by abort.
       const ac = new AbortController();
-      const chunks: string[] = [];
+      const chunks: Uint8Array[] = [];
       let ended = false;
       let chunkWhileRunning = false;
       const r = await run(programs.printThenSpin, {
@@ -109,7 +109,7 @@ export function sandboxConformance(name: string, make: () => Promise<Sandbox>, p
       }, { timeoutMs: 15_000 }).finally(() => (ended = true));
       assert.equal(r.outcome, 'killed', `${r.outcome}: output must arrive while the program runs (${r.stderr})`);
       assert.ok(chunkWhileRunning, 'a chunk arrived before the run ended');
-      assert.equal(chunks.join(''), '42\n');
+      assert.equal(Buffer.concat(chunks).toString(), '42\n');
       assert.equal(r.stdout, '42\n');
     });
 

@@ -14,6 +14,12 @@ const errors = {
   '429': error('Rate limited (Retry-After).'),
 };
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
+/** Output is data, whatever its bytes: `base64` adds the exact bytes next to the text (README). */
+const outputParam = {
+  name: 'output', in: 'query', schema: { enum: ['text', 'base64'], default: 'text' },
+  description:
+    'text: output as text (UTF-8 decoding; invalid sequences U+FFFD; NUL and controls kept, JSON-escaped). base64: also the exact bytes, in stdoutBase64/stderrBase64 (evaluation and compile) and dataBase64 (stdout/stderr events).',
+};
 
 let cached: object | undefined;
 
@@ -44,6 +50,7 @@ export function openApiDocument(): object {
           summary: 'Submit an evaluation',
           parameters: [
             { name: 'wait', in: 'query', schema: { type: 'number', minimum: 0 }, description: 'Seconds to wait for a terminal status.' },
+            outputParam,
             {
               name: 'Idempotency-Key', in: 'header', schema: { type: 'string', minLength: 1, maxLength: 255 },
               description:
@@ -66,6 +73,7 @@ export function openApiDocument(): object {
             { name: 'language', in: 'query', schema: { type: 'string' } },
             { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200 } },
             { name: 'cursor', in: 'query', schema: { type: 'string' } },
+            outputParam,
           ],
           responses: {
             '200': {
@@ -80,6 +88,7 @@ export function openApiDocument(): object {
         post: {
           summary: 'Submit up to 1000 evaluations; per-item results in input order',
           parameters: [
+            outputParam,
             {
               name: 'Idempotency-Key', in: 'header', schema: { type: 'string', minLength: 1, maxLength: 255 },
               description: 'Item i is keyed `<key>#<i>`: resending the batch returns what it created and creates only what is missing.',
@@ -93,15 +102,15 @@ export function openApiDocument(): object {
         },
       },
       '/v1/evaluations/{id}': {
-        get: { summary: 'Read one evaluation', parameters: [idParam], responses: { '200': { description: 'The evaluation.', content: json(ref('Evaluation')) }, '404': errors['404'] } },
+        get: { summary: 'Read one evaluation', parameters: [idParam, outputParam], responses: { '200': { description: 'The evaluation.', content: json(ref('Evaluation')) }, '404': errors['404'] } },
       },
       '/v1/evaluations/{id}/cancel': {
-        post: { summary: 'Cancel (no-op when terminal)', parameters: [idParam], responses: { '200': { description: 'The evaluation.', content: json(ref('Evaluation')) }, '404': errors['404'] } },
+        post: { summary: 'Cancel (no-op when terminal)', parameters: [idParam, outputParam], responses: { '200': { description: 'The evaluation.', content: json(ref('Evaluation')) }, '404': errors['404'] } },
       },
       '/v1/evaluations/{id}/events': {
         get: {
-          summary: 'Server-Sent Events: status, stdout, stderr, then done',
-          parameters: [idParam],
+          summary: 'Server-Sent Events: status, stdout, stderr ({data}, with dataBase64 when ?output=base64), then done',
+          parameters: [idParam, outputParam],
           responses: { '200': { description: 'An event stream.', content: { 'text/event-stream': { schema: { type: 'string' } } } }, '404': errors['404'] },
         },
       },

@@ -3,7 +3,7 @@ import type { Context } from 'koa';
 import type { EvaluationRepository } from '@crucible/storage';
 import { isTerminal, type EvaluationEvent, type Status } from '@crucible/storage/domain';
 import type { EventBus } from '@crucible/scheduler';
-import { presentEvaluation } from './presenter.js';
+import { presentEvaluation, presentEventData, type PresentOptions } from './presenter.js';
 
 const KEEPALIVE_MS = 15_000;
 /** Storage is re-read this often while following, so a lost pub/sub message only delays. */
@@ -18,6 +18,7 @@ export async function streamEvents(
   evaluationId: string,
   evaluations: EvaluationRepository,
   bus: EventBus,
+  options: PresentOptions = {},
 ): Promise<void> {
   const out = new PassThrough();
   let last = Number.parseInt(ctx.get('last-event-id'), 10) || 0;
@@ -25,6 +26,8 @@ export async function streamEvents(
   let pending: EvaluationEvent[] | undefined = [];
   let catchingUp = Promise.resolve();
 
+  // One JSON value on one data line: JSON escapes CR, LF and all other controls, so whatever bytes
+  // a program wrote, each event stays one well-formed event (see presentEventData).
   const write = (event: string, data: unknown, id?: number) => {
     if (closed) return;
     out.write(`${id === undefined ? '' : `id: ${id}\n`}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
@@ -39,13 +42,13 @@ export async function streamEvents(
   };
   const finish = async () => {
     const evaluation = await evaluations.get(evaluationId);
-    if (evaluation) write('done', presentEvaluation(evaluation));
+    if (evaluation) write('done', presentEvaluation(evaluation, options));
     close();
   };
   const emit = (event: EvaluationEvent) => {
     if (closed || event.seq <= last) return;
     last = event.seq;
-    write(event.type, event.data, event.seq);
+    write(event.type, presentEventData(event, options), event.seq);
     if (event.type === 'status' && isTerminal(event.data.status as Status)) void finish();
   };
   /** Reads storage past `last`: the replay, and the repair for any gap in the live feed. */

@@ -47,6 +47,15 @@ function collect(child: ChildProcess): Promise<Result> {
   return new Promise((ok) => child.once('close', (code) => ok({ code, stdout, stderr })));
 }
 
+/** Like collect, but keeps the exact bytes the CLI wrote. */
+function collectBytes(child: ChildProcess): Promise<{ code: number | null; stdout: Buffer; stderr: Buffer }> {
+  const stdout: Buffer[] = [];
+  const stderr: Buffer[] = [];
+  child.stdout!.on('data', (d: Buffer) => stdout.push(d));
+  child.stderr!.on('data', (d: Buffer) => stderr.push(d));
+  return new Promise((ok) => child.once('close', (code) => ok({ code, stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr) })));
+}
+
 describe('the crucible CLI against a running platform', () => {
   let p: Platform;
   let dir: string;
@@ -128,6 +137,30 @@ describe('the crucible CLI against a running platform', () => {
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     const status = await cli(['status', id, '--json']);
     assert.equal(JSON.parse(status.stdout).status, 'cancelled');
+  });
+
+  it('run and logs write the exact bytes of the output: NUL, invalid UTF-8, escapes, a character split across chunks', async () => {
+    // Written in parts with pauses, so they arrive as several events, one part ending inside a character.
+    const out = [Buffer.from('a\0b\xff\xfe\x1b[31m\r\n\ndata: x\n\n', 'latin1'), Buffer.from([0xc3]), Buffer.from([0xa9, 0xed, 0xa0, 0x80, 0x0a])];
+    const err = Buffer.from([0x00, 0xc0, 0xaf, 0x0a]);
+    const code = [
+      'import sys, time, base64',
+      ...out.map((b) => `sys.stdout.buffer.write(base64.b64decode("${b.toString('base64')}")); sys.stdout.buffer.flush(); time.sleep(0.3)`),
+      `sys.stderr.buffer.write(base64.b64decode("${err.toString('base64')}"))`,
+    ].join('\n');
+    const r = await collectBytes(spawnCli(['run', file('bytes.py', code)], env));
+    assert.equal(r.code, 0, r.stderr.toString());
+    assert.equal(r.stdout.toString('hex'), Buffer.concat(out).toString('hex'));
+    assert.equal(r.stderr.toString('hex'), err.toString('hex'));
+
+    const sub = await cli(['submit', file('bytes2.py', code)]);
+    const id = sub.stdout.trim();
+    const followed = await collectBytes(spawnCli(['logs', id, '-f'], env));
+    assert.equal(followed.stdout.toString('hex'), Buffer.concat(out).toString('hex'));
+    assert.equal(followed.stderr.toString('hex'), err.toString('hex'));
+    const logs = await collectBytes(spawnCli(['logs', id], env));
+    assert.equal(logs.stdout.toString('hex'), Buffer.concat(out).toString('hex'));
+    assert.equal(logs.stderr.toString('hex'), err.toString('hex'));
   });
 
   it('submit prints the id; status shows it; logs -f follows it to the end', async () => {

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { DeadLetterRepository, EvaluationRepository } from '@crucible/storage';
 import type { Evaluation } from '@crucible/storage/domain';
-import { decodeReport, type AgentReport, type RedisKeys } from '@crucible/executor-agent/protocol';
+import { decodeReport, outputBytes, type AgentReport, type RedisKeys } from '@crucible/executor-agent/protocol';
 import type { EventBus } from './event-bus.js';
 import { describeRejection, failureKind } from './failure-kind.js';
 import {
@@ -249,7 +249,7 @@ export class ResultCollector {
       case 'output': {
         const current = await this.evaluations.get(id);
         if (!current || current.status === 'cancelled' || current.status === 'completed' || current.status === 'failed') return;
-        await this.bus.publish(await this.evaluations.appendEvent(id, report.stream, { data: report.data }));
+        await this.bus.publish(await this.evaluations.appendOutput(id, report.stream, outputBytes(report)));
         return;
       }
       case 'result': {
@@ -260,12 +260,13 @@ export class ResultCollector {
           outcome: r.outcome,
           exitCode: r.exitCode,
           signal: r.signal,
-          stdout: r.stdout,
-          stderr: r.stderr,
+          // The exact bytes, whatever they are; a report without them (an older agent) has text only.
+          stdout: r.stdoutBase64 !== undefined ? Buffer.from(r.stdoutBase64, 'base64') : r.stdout,
+          stderr: r.stderrBase64 !== undefined ? Buffer.from(r.stderrBase64, 'base64') : r.stderr,
           stdoutTruncated: r.stdoutTruncated,
           stderrTruncated: r.stderrTruncated,
           durationMs: Math.round(r.durationMs),
-          ...(r.compile ? { compile: JSON.stringify(r.compile) } : {}),
+          ...(r.compile ? { compile: r.compile } : {}),
           ...(cancelled ? { error: 'cancelled by request' } : {}),
         });
         if (!t) return;

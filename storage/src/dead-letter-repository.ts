@@ -4,7 +4,7 @@ import { DEAD_LETTER_RETRY } from './domain/status-machine.js';
 import type { Evaluation, Priority, RuntimeKind } from './domain/types.js';
 import { decodeCursor, encodeCursor, isUuid } from './cursor.js';
 import { insertEvent, NOW, transitionIn, type TransitionResult } from './evaluation-repository.js';
-import { toEvaluation, type EvaluationRow } from './evaluation-row.js';
+import { storableText, toEvaluation, type EvaluationRow } from './evaluation-row.js';
 import { StorageInputError } from './errors.js';
 
 /** An evaluation the platform gave up on after its retries (`GET /v1/dlq`). */
@@ -54,7 +54,7 @@ export class DeadLetterRepository {
     return this.knex.transaction(async (trx) => {
       const t = await transitionIn(trx, evaluationId, 'failed', { error: reason });
       if (!t) return null;
-      await trx('dead_letters').insert({ id: randomUUID(), evaluation_id: evaluationId, reason, attempts: t.evaluation.attempts });
+      await trx('dead_letters').insert({ id: randomUUID(), evaluation_id: evaluationId, reason: storableText(reason), attempts: t.evaluation.attempts });
       return t;
     });
   }

@@ -15,6 +15,7 @@ import {
 import { decodeCursor, encodeCursor, isUuid } from './cursor.js';
 import { StorageInputError } from './errors.js';
 import {
+  storableEventData,
   toColumns,
   toEvaluation,
   toEvent,
@@ -93,7 +94,7 @@ export async function insertEvent(
      SELECT ?, COALESCE(MAX(seq), 0) + 1, ?, ?::jsonb, ${NOW}
        FROM evaluation_events WHERE evaluation_id = ?
      RETURNING *`,
-    [evaluationId, type, JSON.stringify(data), evaluationId],
+    [evaluationId, type, JSON.stringify(storableEventData(type, data)), evaluationId],
   );
   return toEvent(result.rows[0]!);
 }
@@ -288,6 +289,15 @@ export class EvaluationRepository {
       if (!locked) throw notFound();
       return insertEvent(trx, id, type, data);
     });
+  }
+
+  /**
+   * Appends an output chunk: its exact bytes, whatever they are (NUL, invalid UTF-8). Read back
+   * as {@link OutputEventData}.
+   */
+  async appendOutput(id: string, stream: 'stdout' | 'stderr', bytes: Uint8Array): Promise<EvaluationEvent> {
+    const base64 = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+    return this.appendEvent(id, stream, { base64 });
   }
 
   /** Events with seq greater than `afterSeq`, in order: what an SSE client reconnecting after `afterSeq` missed. */

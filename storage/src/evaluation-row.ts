@@ -6,11 +6,13 @@ import type {
   Evaluation,
   Limits,
   Outcome,
+  OutputEventData,
   Priority,
   RuntimeKind,
   SourceFile,
   Status,
 } from './domain/types.js';
+import { decodeOutput } from './domain/output.js';
 
 /** An `evaluations` row as the drivers return it (snake_case; times as Date or string). */
 export interface EvaluationRow {
@@ -28,8 +30,9 @@ export interface EvaluationRow {
   metadata: unknown;
   exit_code: number | null;
   signal: string | null;
-  stdout: string;
-  stderr: string;
+  /** bytea (0006): node-postgres returns a Buffer, PGlite a Uint8Array. */
+  stdout: Uint8Array | string;
+  stderr: Uint8Array | string;
   stdout_truncated: boolean;
   stderr_truncated: boolean;
   duration_ms: number | null;
@@ -69,8 +72,58 @@ function isoOrNull(value: Date | string | null): string | null {
   return value === null ? null : iso(value);
 }
 
+/** Output as bytes: a bytea column's value, or (a row read before 0006) its text's UTF-8. */
+function bytesOf(value: Uint8Array | string | null | undefined): Buffer {
+  if (value == null) return Buffer.alloc(0);
+  return typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+}
+
+/** A stored output's text and exact bytes; text is always derived from the bytes, never stored. */
+function output(bytes: Buffer): { text: string; base64: string } {
+  return { text: decodeOutput(bytes), base64: bytes.toString('base64') };
+}
+
+/**
+ * Text a `text` column can hold. PostgreSQL text cannot hold U+0000, and an error message may
+ * quote what a program wrote (a file name, an exit message): NUL is replaced by U+FFFD, the same
+ * mark invalid UTF-8 gets. (Lone surrogates need nothing: both drivers encode them as U+FFFD.)
+ */
+export function storableText(text: string): string {
+  return text.includes('\0') ? text.replaceAll('\0', '\uFFFD') : text;
+}
+
+/**
+ * The compile step as jsonb holds it: bytes as base64 only, since jsonb cannot hold \u0000 and
+ * the text is derived on reading anyway.
+ */
+function storableCompile(compile: CompileResult): Record<string, unknown> {
+  return {
+    stdoutBase64: compile.stdoutBase64 ?? Buffer.from(compile.stdout, 'utf8').toString('base64'),
+    stderrBase64: compile.stderrBase64 ?? Buffer.from(compile.stderr, 'utf8').toString('base64'),
+    exitCode: compile.exitCode,
+    durationMs: compile.durationMs,
+  };
+}
+
+/** Reads the compile jsonb: the base64 form (0006 on), or the text form written before it. */
+function toCompile(value: unknown): CompileResult {
+  const c = json<Partial<CompileResult>>(value);
+  const out = Buffer.from(c.stdoutBase64 ?? Buffer.from(c.stdout ?? '', 'utf8').toString('base64'), 'base64');
+  const err = Buffer.from(c.stderrBase64 ?? Buffer.from(c.stderr ?? '', 'utf8').toString('base64'), 'base64');
+  return {
+    stdout: decodeOutput(out),
+    stderr: decodeOutput(err),
+    stdoutBase64: out.toString('base64'),
+    stderrBase64: err.toString('base64'),
+    exitCode: c.exitCode ?? null,
+    durationMs: c.durationMs ?? 0,
+  };
+}
+
 /** Maps a row to the domain {@link Evaluation}. */
 export function toEvaluation(row: EvaluationRow): Evaluation {
+  const stdout = output(bytesOf(row.stdout));
+  const stderr = output(bytesOf(row.stderr));
   return {
     id: row.id,
     owner: row.owner,
@@ -84,10 +137,12 @@ export function toEvaluation(row: EvaluationRow): Evaluation {
     args: json<string[]>(row.args),
     exitCode: row.exit_code,
     signal: row.signal,
-    stdout: row.stdout,
-    stderr: row.stderr,
+    stdout: stdout.text,
+    stderr: stderr.text,
+    stdoutBase64: stdout.base64,
+    stderrBase64: stderr.base64,
     stdoutTruncated: row.stdout_truncated,
-    compile: row.compile == null ? null : json<CompileResult>(row.compile),
+    compile: row.compile == null ? null : toCompile(row.compile),
     containerRuntime: row.container_runtime ?? null,
     stderrTruncated: row.stderr_truncated,
     durationMs: row.duration_ms,
@@ -103,13 +158,30 @@ export function toEvaluation(row: EvaluationRow): Evaluation {
   };
 }
 
-/** Maps a row to the domain {@link EvaluationEvent}. */
+/**
+ * An event's data as jsonb holds it. An output chunk is kept as `{base64}`: its exact bytes, in a
+ * form jsonb accepts whatever they are. Given `{base64}` or (text) `{data}`.
+ */
+export function storableEventData(type: EventType, data: Record<string, unknown>): Record<string, unknown> {
+  if (type === 'status') return data;
+  const base64 = typeof data.base64 === 'string' ? data.base64 : Buffer.from(String(data.data ?? ''), 'utf8').toString('base64');
+  return { base64 };
+}
+
+/** Maps a row to the domain {@link EvaluationEvent}; an output chunk becomes {@link OutputEventData}. */
 export function toEvent(row: EventRow): EvaluationEvent {
+  let data = json<Record<string, unknown>>(row.data);
+  if (row.type !== 'status') {
+    // Events written before 0006 hold the chunk as text.
+    const bytes = typeof data.base64 === 'string' ? Buffer.from(data.base64, 'base64') : bytesOf(String(data.data ?? ''));
+    const chunk = output(bytes);
+    data = { data: chunk.text, dataBase64: chunk.base64 } satisfies OutputEventData;
+  }
   return {
     evaluationId: row.evaluation_id,
     seq: row.seq,
     type: row.type,
-    data: json<Record<string, unknown>>(row.data),
+    data,
     at: iso(row.at),
   };
 }
@@ -119,13 +191,15 @@ export interface TransitionPatch {
   outcome?: Outcome | null;
   exitCode?: number | null;
   signal?: string | null;
-  stdout?: string;
-  stderr?: string;
+  /** The exact output bytes; a string stands for its UTF-8 encoding. */
+  stdout?: Uint8Array | string;
+  stderr?: Uint8Array | string;
   stdoutTruncated?: boolean;
   stderrTruncated?: boolean;
   durationMs?: number | null;
-  /** Stored as JSON text (jsonb). */
-  compile?: string | null;
+  /** Stored as jsonb, its output as base64 (see storableCompile). */
+  compile?: CompileResult | null;
+  /** Any text (it may quote program data): stored through {@link storableText}. */
   error?: string | null;
   startedAt?: string | null;
   finishedAt?: string | null;
@@ -155,5 +229,11 @@ export function toColumns(patch: TransitionPatch): Record<string, unknown> {
   for (const [key, column] of Object.entries(PATCH_COLUMNS) as [keyof TransitionPatch, string][]) {
     if (patch[key] !== undefined) out[column] = patch[key];
   }
+  // Each column in the form its type can hold, whatever the program wrote.
+  for (const column of ['stdout', 'stderr'] as const) {
+    if (patch[column] !== undefined) out[column] = bytesOf(patch[column]);
+  }
+  if (patch.compile) out.compile = JSON.stringify(storableCompile(patch.compile));
+  if (typeof patch.error === 'string') out.error = storableText(patch.error);
   return out;
 }

@@ -381,10 +381,10 @@ for (const makeBackend of BACKENDS) {
 
       it('replays only what came after a given seq, in order', async () => {
         const { id } = await repo().create(input());
-        for (const chunk of ['a', 'b', 'c']) await repo().appendEvent(id, 'stdout', { chunk });
+        for (const chunk of ['a', 'b', 'c']) await repo().appendEvent(id, 'stdout', { data: chunk });
         const tail = await repo().events(id, 2);
         assert.deepEqual(
-          tail.map((e) => [e.seq, e.data.chunk]),
+          tail.map((e) => [e.seq, e.data.data]),
           [
             [3, 'b'],
             [4, 'c'],

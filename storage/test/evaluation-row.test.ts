@@ -55,8 +55,8 @@ describe('row mapping', () => {
       updated_at: '2024-05-01 10:00:02.000+00',
     });
     assert.deepEqual(asText, toEvaluation(row));
-    const event = toEvent({ evaluation_id: row.id, seq: 3, type: 'stdout', data: '{"chunk":"hi"}', at: '2024-05-01 10:00:00+00' });
-    assert.deepEqual(event.data, { chunk: 'hi' });
+    const event = toEvent({ evaluation_id: row.id, seq: 3, type: 'stdout', data: '{"data":"hi"}', at: '2024-05-01 10:00:00+00' });
+    assert.deepEqual(event.data, { data: 'hi', dataBase64: Buffer.from('hi').toString('base64') });
     assert.equal(event.at, '2024-05-01T10:00:00.000Z');
   });
 

@@ -24,8 +24,11 @@ export interface RunRequest {
   containerRuntime?: ContainerRuntime | undefined;
   /** Aborting kills the program at once; the result then has outcome `killed`. */
   signal?: AbortSignal;
-  /** Called with output as it is produced, already capped at `limits.outputBytes` per stream. */
-  onOutput?: (stream: OutputStream, chunk: string) => void;
+  /**
+   * Called with output as it is produced: the exact bytes, already capped at `limits.outputBytes`
+   * per stream, never ending inside a UTF-8 character that continues in the next chunk.
+   */
+  onOutput?: (stream: OutputStream, chunk: Uint8Array) => void;
   /** Called once the program has actually started (after any provisioning). */
   onStart?: () => void;
 }

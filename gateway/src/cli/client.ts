@@ -21,7 +21,7 @@ export interface ApiErrorBody {
 /** The events of `GET /v1/evaluations/{id}/events`, parsed. */
 export type EvaluationEvent =
   | { event: 'status'; id: string | undefined; data: { status: Status; outcome?: Outcome | null } }
-  | { event: 'stdout' | 'stderr'; id: string | undefined; data: { data: string } }
+  | { event: 'stdout' | 'stderr'; id: string | undefined; data: { data: string; dataBase64?: string } }
   | { event: 'done'; id: string | undefined; data: Evaluation };
 
 export interface ClientOptions {
@@ -46,8 +46,9 @@ export class Client {
     return this.json('POST', '/v1/evaluations', request);
   }
 
-  get(id: string): Promise<Evaluation> {
-    return this.json('GET', `/v1/evaluations/${encodeURIComponent(id)}`);
+  /** With `bytes`, the output's exact bytes come too (`?output=base64`: stdoutBase64, stderrBase64). */
+  get(id: string, opts: { bytes?: boolean } = {}): Promise<Evaluation> {
+    return this.json('GET', `/v1/evaluations/${encodeURIComponent(id)}${opts.bytes ? '?output=base64' : ''}`);
   }
 
   cancel(id: string): Promise<Evaluation> {
@@ -73,14 +74,15 @@ export class Client {
   /**
    * The evaluation's events: what already happened, then live ones, ending with `done`. A stream
    * that drops before `done` is re-opened with `Last-Event-ID`, so nothing is repeated or lost.
+   * With `bytes`, output events carry their exact bytes (`dataBase64`) and `done` its fields.
    */
-  async *events(id: string, signal?: AbortSignal): AsyncGenerator<EvaluationEvent> {
+  async *events(id: string, signal?: AbortSignal, opts: { bytes?: boolean } = {}): AsyncGenerator<EvaluationEvent> {
     let lastId: string | undefined;
     let opened = false;
     for (let failures = 0; ; ) {
       let res: Response;
       try {
-        res = await this.fetch('GET', `/v1/evaluations/${encodeURIComponent(id)}/events`, undefined, {
+        res = await this.fetch('GET', `/v1/evaluations/${encodeURIComponent(id)}/events${opts.bytes ? '?output=base64' : ''}`, undefined, {
           signal,
           headers: { accept: 'text/event-stream', ...(lastId ? { 'last-event-id': lastId } : {}) },
         });

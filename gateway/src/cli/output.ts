@@ -1,7 +1,8 @@
 import type { Evaluation } from './client.js';
 
 export interface OutStream {
-  write(text: string): unknown;
+  /** Text, or (a program's output, exactly as it wrote it) bytes. */
+  write(chunk: string | Uint8Array): unknown;
   isTTY?: boolean;
   columns?: number;
 }

@@ -7,7 +7,7 @@ import { requireRole } from '../auth/middleware.js';
 import { ApiError, errorBody, invalidRequest, notFound } from '../errors.js';
 import type { EvaluationService } from '../evaluation-service.js';
 import { evaluationsAccepted } from '../metrics.js';
-import { presentEvaluation } from '../presenter.js';
+import { outputEncoding, presentEvaluation } from '../presenter.js';
 import { BatchRequest } from '../schemas.js';
 import { streamEvents } from '../sse.js';
 import { validate } from '../validation.js';
@@ -27,6 +27,7 @@ export function evaluationRoutes({ service, evaluations, bus, maxWaitSeconds }: 
 
   router.post('/', requireRole('admin', 'researcher'), async (ctx) => {
     const wait = parseWait(ctx.query.wait, maxWaitSeconds);
+    const output = outputEncoding(ctx.query.output);
     const key = parseIdempotencyKey(ctx.get('idempotency-key'));
     const submitted = await service.submit(ctx.state.owner, ctx.state.body, ctx.state.requestId, key);
     let evaluation = submitted.evaluation;
@@ -37,11 +38,12 @@ export function evaluationRoutes({ service, evaluations, bus, maxWaitSeconds }: 
     ctx.status = !submitted.created ? 200 : wait > 0 && finished ? 201 : 202;
     if (!submitted.created) ctx.set('Idempotent-Replayed', 'true');
     ctx.set('Location', `/v1/evaluations/${evaluation.id}`);
-    ctx.body = presentEvaluation(evaluation);
+    ctx.body = presentEvaluation(evaluation, { output });
   });
 
   router.post('/batch', requireRole('admin', 'researcher'), async (ctx) => {
     const { evaluations: items } = validate<{ evaluations: unknown[] }>(BatchRequest, ctx.state.body);
+    const output = outputEncoding(ctx.query.output);
     const results = [];
     // Backpressure for the whole batch: 503 when the queue is full; items past the room left get
     // their own `queue_full` error, so a client resubmits exactly those.
@@ -66,7 +68,7 @@ export function evaluationRoutes({ service, evaluations, bus, maxWaitSeconds }: 
         const replayed = itemKey === undefined ? undefined : await service.replay(ctx.state.owner, itemKey, item, ctx.state.requestId);
         if (replayed) {
           replays++;
-          results.push(presentEvaluation(replayed));
+          results.push(presentEvaluation(replayed, { output }));
           continue;
         }
         const input = await service.prepare(ctx.state.owner, item, ctx.state.requestId);
@@ -74,7 +76,7 @@ export function evaluationRoutes({ service, evaluations, bus, maxWaitSeconds }: 
         const evaluation = await service.accept(input, itemKey);
         room--;
         evaluationsAccepted.inc({ language: evaluation.language, runtime: evaluation.runtime });
-        results.push(presentEvaluation(evaluation));
+        results.push(presentEvaluation(evaluation, { output }));
       } catch (err) {
         if (err instanceof ApiError && err.code === 'queue_full') {
           results.push(errorBody(err.code, err.message));
@@ -91,6 +93,7 @@ export function evaluationRoutes({ service, evaluations, bus, maxWaitSeconds }: 
 
   router.get('/', async (ctx) => {
     const { status, language, cursor } = ctx.query;
+    const output = outputEncoding(ctx.query.output);
     if (status !== undefined && !(STATUSES as readonly unknown[]).includes(status)) {
       throw invalidRequest(`status must be one of ${STATUSES.join(', ')}`, { field: 'status' });
     }
@@ -109,22 +112,25 @@ export function evaluationRoutes({ service, evaluations, bus, maxWaitSeconds }: 
       if ((err as Error).name === 'StorageInputError') throw invalidRequest((err as Error).message, { field: 'cursor' });
       throw err;
     }
-    ctx.body = { items: page.items.map(presentEvaluation), nextCursor: page.nextCursor };
+    ctx.body = { items: page.items.map((e) => presentEvaluation(e, { output })), nextCursor: page.nextCursor };
   });
 
   router.get('/:id', async (ctx) => {
-    ctx.body = presentEvaluation(await service.get(ctx.state.owner, checkId(ctx.params.id)));
+    const output = outputEncoding(ctx.query.output);
+    ctx.body = presentEvaluation(await service.get(ctx.state.owner, checkId(ctx.params.id)), { output });
   });
 
   router.post('/:id/cancel', requireRole('admin', 'researcher'), async (ctx) => {
+    const output = outputEncoding(ctx.query.output);
     const evaluation = await service.cancel(ctx.state.owner, checkId(ctx.params.id));
     await audit(ctx, { action: 'evaluation.cancel', target: evaluation.id, outcome: 'success', details: { status: evaluation.status } });
-    ctx.body = presentEvaluation(evaluation);
+    ctx.body = presentEvaluation(evaluation, { output });
   });
 
   router.get('/:id/events', async (ctx) => {
+    const output = outputEncoding(ctx.query.output);
     const evaluation = await service.get(ctx.state.owner, checkId(ctx.params.id));
-    await streamEvents(ctx, evaluation.id, evaluations, bus);
+    await streamEvents(ctx, evaluation.id, evaluations, bus, { output });
   });
 
   return router;

@@ -47,8 +47,12 @@ export interface Task {
 
 /** A compiled language's compile step, as the evaluation reports it. */
 export interface CompileResult {
+  /** The compiler's output as text (see {@link RunResult.stdout}). */
   stdout: string;
   stderr: string;
+  /** The exact bytes, base64; absent only in results from before exact bytes were kept. */
+  stdoutBase64?: string;
+  stderrBase64?: string;
   exitCode: number | null;
   durationMs: number;
 }
@@ -60,8 +64,15 @@ export interface RunResult {
   outcome: Outcome;
   exitCode: number | null;
   signal: string | null;
+  /** The output's text: its UTF-8 decoding ({@link decodeOutput}), NUL and controls kept. */
   stdout: string;
   stderr: string;
+  /**
+   * The exact bytes the program wrote (up to the cap), base64. Sandboxes always set them; a
+   * report without them (an older agent) stands for the UTF-8 encoding of the text.
+   */
+  stdoutBase64?: string;
+  stderrBase64?: string;
   stdoutTruncated: boolean;
   stderrTruncated: boolean;
   durationMs: number;
@@ -85,8 +96,12 @@ export interface Evaluation {
   args: string[];
   exitCode: number | null;
   signal: string | null;
+  /** The output's text, decoded from the stored bytes ({@link decodeOutput}). */
   stdout: string;
   stderr: string;
+  /** The exact stored bytes, base64. Optional only so hand-built values stay valid; storage always sets them. */
+  stdoutBase64?: string;
+  stderrBase64?: string;
   stdoutTruncated: boolean;
   stderrTruncated: boolean;
   durationMs: number | null;
@@ -108,6 +123,15 @@ export interface Evaluation {
 }
 
 export type EventType = 'status' | 'stdout' | 'stderr';
+
+/**
+ * The data of a `stdout`/`stderr` event as storage returns it: the chunk's text and its exact
+ * bytes (base64). The API shows `dataBase64` only when asked (`?output=base64`).
+ */
+export interface OutputEventData {
+  data: string;
+  dataBase64: string;
+}
 
 /** One replayable event of an evaluation, ordered by `seq` within it. */
 export interface EvaluationEvent {

@@ -43,11 +43,18 @@ export async function compileAndRun(docker: Docker, job: CompiledRun, request: R
     { ...request, stdin: '', limits: compileLimits, onStart, onOutput: undefined },
     signal,
   );
-  const step: CompileResult = { stdout: compiled.stdout, stderr: compiled.stderr, exitCode: compiled.exitCode, durationMs: compiled.durationMs };
+  const step: CompileResult = {
+    stdout: compiled.stdout,
+    stderr: compiled.stderr,
+    stdoutBase64: compiled.stdoutBase64 ?? '',
+    stderrBase64: compiled.stderrBase64 ?? '',
+    exitCode: compiled.exitCode,
+    durationMs: compiled.durationMs,
+  };
   if (compiled.outcome !== 'success') {
     // The compiler's message is what the user needs: it becomes the evaluation's stderr too.
-    if (compiled.stderr) request.onOutput?.('stderr', compiled.stderr);
-    return { ...compiled, stdout: '', compile: step };
+    if (compiled.stderrBase64) request.onOutput?.('stderr', Buffer.from(compiled.stderrBase64, 'base64'));
+    return { ...compiled, stdout: '', stdoutBase64: '', compile: step };
   }
   const run = await runContainer(
     docker,

@@ -47,7 +47,7 @@ export async function runContainer(docker: Docker, spec: Docker.ContainerCreateO
     announced = true;
     guard(request.onStart)();
   };
-  const onOutput = guard((stream: OutputStream, chunk: string) => {
+  const onOutput = guard((stream: OutputStream, chunk: Buffer) => {
     announceStart();
     request.onOutput?.(stream, chunk);
   });
@@ -55,10 +55,7 @@ export async function runContainer(docker: Docker, spec: Docker.ContainerCreateO
   const stderr = new OutputCollector('stderr', limits.outputBytes, onOutput);
   const result = (facts: Pick<RunResult, 'outcome' | 'exitCode' | 'signal'>, durationMs: number): RunResult => ({
     ...facts,
-    stdout: stdout.text(),
-    stderr: stderr.text(),
-    stdoutTruncated: stdout.truncated,
-    stderrTruncated: stderr.truncated,
+    ...OutputCollector.fields(stdout, stderr),
     durationMs: Math.round(durationMs),
   });
   if (signal.aborted) return result({ outcome: 'killed', exitCode: null, signal: null }, 0);

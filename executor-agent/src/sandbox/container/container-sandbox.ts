@@ -306,8 +306,8 @@ export class ContainerSandbox implements Sandbox {
 /** A submission the sandbox refuses to run (e.g. a file name with a path in it): outcome `error`. */
 function invalidProgram(err: InvalidProgramError, request: RunRequest): RunResult {
   const stderr = `crucible: ${err.message}\n`;
-  request.onOutput?.('stderr', stderr);
-  return { outcome: 'error', exitCode: null, signal: null, stdout: '', stderr, stdoutTruncated: false, stderrTruncated: false, durationMs: 0 };
+  request.onOutput?.('stderr', Buffer.from(stderr));
+  return { outcome: 'error', exitCode: null, signal: null, stdout: '', stderr, stdoutBase64: '', stderrBase64: Buffer.from(stderr).toString('base64'), stdoutTruncated: false, stderrTruncated: false, durationMs: 0 };
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {

@@ -10,7 +10,8 @@
  * - `stdin`: the whole standard input as a string. `args`: the arguments, an array of strings.
  * - `exit(code = 0)`: ends the program at once with that exit status (there is no `process`).
  *
- * Returns `{ formatError }` for the host to print an uncaught exception the way console would.
+ * Returns `{ formatError }` for the host to print an uncaught exception the way console would
+ * (as the text's NUL-free pieces, like every string handed to the host).
  * Intrinsics are captured up front so a program that replaces them cannot break its own console.
  */
 export const CONSOLE_PRELUDE = String.raw`(function (write, requestExit, stdinText, argList, capBytes) {
@@ -18,7 +19,7 @@ export const CONSOLE_PRELUDE = String.raw`(function (write, requestExit, stdinTe
   const G = globalThis;
   const ObjectKeys = Object.keys, ObjectIs = Object.is, isArray = Array.isArray;
   const call = Function.prototype.call.bind(Function.prototype.call);
-  const slice = String.prototype.slice, replace = String.prototype.replace, toStr = Object.prototype.toString;
+  const slice = String.prototype.slice, replace = String.prototype.replace, split = String.prototype.split, wellFormed = String.prototype.toWellFormed, toStr = Object.prototype.toString;
   const stringify = JSON.stringify, StringCtor = String, NumberCtor = Number;
   const parseI = parseInt, parseF = parseFloat, MapProto = Map.prototype, SetProto = Set.prototype;
   const errorToString = Error.prototype.toString, dateISO = Date.prototype.toISOString;
@@ -32,7 +33,29 @@ export const CONSOLE_PRELUDE = String.raw`(function (write, requestExit, stdinTe
     if (room[fd] < 0) return;
     // A program can print a string far beyond the cap; only the part that can matter leaves QuickJS.
     const out = text.length > room[fd] ? call(slice, text, 0, room[fd] + 1) : text;
-    room[fd] = write(fd, out);
+    // The host reads a string as a C string, which ends at the first NUL: so text crosses in
+    // NUL-free pieces, each with the count of NULs that follow it (issue 12: a NUL once dropped
+    // everything after it).
+    const pieces = noNul(out);
+    const last = pieces.length - 1;
+    let i = 0;
+    while (i <= last) {
+      const piece = pieces[i];
+      let nuls = i < last ? 1 : 0;
+      i++;
+      while (i < last && pieces[i] === '') { nuls++; i++; }
+      room[fd] = write(fd, piece, nuls);
+      if (room[fd] < 0) return;
+    }
+  }
+
+  /**
+   * The text split at each NUL: the form in which any string can cross to the host whole. A lone
+   * surrogate becomes U+FFFD first, as Node writes it (the C string would carry it as three
+   * invalid bytes, three U+FFFD).
+   */
+  function noNul(text) {
+    return call(split, call(wellFormed, text), '\0');
   }
 
   function quote(s) {
@@ -156,7 +179,7 @@ export const CONSOLE_PRELUDE = String.raw`(function (write, requestExit, stdinTe
   return {
     formatError(e) {
       const text = (e instanceof Error || call(toStr, e) === '[object Error]') ? errorText(e) : 'Uncaught ' + inspect(e, 1, []);
-      return text.length > capBytes ? call(slice, text, 0, capBytes + 1) : text;
+      return noNul(text.length > capBytes ? call(slice, text, 0, capBytes + 1) : text);
     },
   };
 })`;

@@ -151,10 +151,12 @@ export class QuickJsEngine {
  * exception, if any.
  */
 function evaluate(vm: QuickJSContext, runtime: QuickJSRuntime, install: QuickJSHandle, job: RunJob, io: JsRunIo, state: RunState) {
-  const write = vm.newFunction('write', (fd, text) => {
+  const write = vm.newFunction('write', (fd, text, nuls) => {
     if (state.exitCode !== undefined || io.output.overflowed) return vm.newNumber(-1);
     const stream = vm.getNumber(fd) === 2 ? 'stderr' : 'stdout';
-    const ok = io.output.write(stream, vm.getString(text));
+    // The prelude sends NUL-free pieces (getString reads a C string) and how many NULs follow.
+    const count = Math.min(Math.max(0, Math.trunc(vm.getNumber(nuls)) || 0), io.output.room(stream) + 1);
+    const ok = io.output.write(stream, count > 0 ? vm.getString(text) + '\0'.repeat(count) : vm.getString(text));
     return vm.newNumber(ok ? io.output.room(stream) : -1);
   });
   const requestExit = vm.newFunction('exit', (code) => {
@@ -198,14 +200,22 @@ function isOutOfMemory(vm: QuickJSContext, error: QuickJSHandle): boolean {
 function describeError(vm: QuickJSContext, error: QuickJSHandle, format: QuickJSHandle | undefined): string {
   try {
     if (format) {
-      const text = vm.callFunction(format, vm.undefined, error);
-      if (!text.error && vm.typeof(text.value) === 'string') return vm.getString(text.value);
+      const pieces = vm.callFunction(format, vm.undefined, error);
+      if (!pieces.error) return joinPieces(vm, pieces.value);
     }
   } catch {
     // fall through
   }
   // Not vm.dump: it would copy an arbitrarily large thrown value into this thread.
   return `Uncaught exception (a ${vm.typeof(error)} that could not be formatted)`;
+}
+
+/** Joins the NUL-free pieces of a text (the prelude's form, see noNul) back into the text. */
+function joinPieces(vm: QuickJSContext, pieces: QuickJSHandle): string {
+  const length = vm.getNumber(vm.getProp(pieces, 'length'));
+  const parts: string[] = [];
+  for (let i = 0; i < length; i++) parts.push(vm.getString(vm.getProp(pieces, i)));
+  return parts.join('\0');
 }
 
 /** Maps exit(code) to a process status as Node would: integers modulo 256, anything else 1. */

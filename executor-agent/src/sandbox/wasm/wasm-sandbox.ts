@@ -80,10 +80,7 @@ export class WasmSandbox implements Sandbox {
       outcome,
       exitCode,
       signal: null,
-      stdout: stdout.text(),
-      stderr: stderr.text(),
-      stdoutTruncated: stdout.truncated,
-      stderrTruncated: stderr.truncated,
+      ...OutputCollector.fields(stdout, stderr),
       durationMs: Math.round(durationMs),
     });
 

@@ -1,11 +1,15 @@
-import { useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { codePoints, outputSegments } from '../visible-output';
 
 /**
- * One output stream. The program's output is data: it is only ever a text node, never parsed as
- * HTML, so markup or script in it shows literally. Follows the end while the reader is there.
+ * One output stream. The program's output is data: it is only ever text nodes, never parsed as
+ * HTML, so markup or script in it shows literally; control characters show as visible symbols
+ * in a marked span (visible-output.ts), never acting. Copy and Download give the text itself.
+ * Follows the end while the reader is there.
  */
 export function OutputPanel(props: { name: 'stdout' | 'stderr'; text: string; truncatedNotice?: string; fileStem: string; live: boolean }) {
   const pre = useRef<HTMLPreElement>(null);
+  const segments = useMemo(() => outputSegments(props.text), [props.text]);
   const atEnd = useRef(true);
   const [copied, setCopied] = useState('');
 
@@ -51,7 +55,7 @@ export function OutputPanel(props: { name: 'stdout' | 'stderr'; text: string; tr
       </div>
       {props.truncatedNotice && <p class="notice warn">{props.truncatedNotice}</p>}
       <pre ref={pre} class={`output-text ${props.name}`} tabIndex={0} aria-labelledby={headingId} onScroll={onScroll} data-stream={props.name}>
-        {props.text}
+        {segments.map((s) => ('text' in s ? s.text : <span class="ctl" title={codePoints(s.control)}>{s.shown}</span>))}
       </pre>
     </section>
   );

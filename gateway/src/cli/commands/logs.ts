@@ -1,5 +1,5 @@
 import type { Command } from '../command.js';
-import { follow } from '../follow.js';
+import { exactBytes, follow } from '../follow.js';
 import { jsonLine } from '../output.js';
 import { onlyId } from './status.js';
 
@@ -20,13 +20,14 @@ how it ended. With --json: the output fields, or with -f one JSON line per event
       await follow(client, id, io, { json });
       return 0;
     }
-    const e = await client.get(id);
+    const e = await client.get(id, { bytes: true });
     if (json) {
-      const { stdout, stderr, stdoutTruncated, stderrTruncated, status } = e;
-      io.stdout.write(jsonLine({ id: e.id, status, stdout, stderr, stdoutTruncated, stderrTruncated }));
+      const { stdout, stderr, stdoutBase64, stderrBase64, stdoutTruncated, stderrTruncated, status } = e;
+      io.stdout.write(jsonLine({ id: e.id, status, stdout, stderr, stdoutBase64, stderrBase64, stdoutTruncated, stderrTruncated }));
     } else {
-      io.stdout.write(e.stdout);
-      io.stderr.write(e.stderr);
+      // The exact bytes the program wrote, whatever they are (NUL, invalid UTF-8, escapes).
+      io.stdout.write(exactBytes(e.stdoutBase64, e.stdout));
+      io.stderr.write(exactBytes(e.stderrBase64, e.stderr));
     }
     return 0;
   },
