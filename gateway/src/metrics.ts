@@ -22,6 +22,13 @@ export const rateLimited = new Counter({
   labelNames: ['budget'] as const,
 });
 
+/** Identity-bearing values found in Redis that this platform did not seal (auth/cache-seal.ts): forged or foreign. */
+export const authCacheRejected = new Counter({
+  name: 'crucible_auth_cache_rejected_total',
+  help: 'Auth cache entries in Redis ignored because their seal did not verify, by cache.',
+  labelNames: ['cache'] as const,
+});
+
 export const httpDuration = new Histogram({
   name: 'crucible_http_request_duration_seconds',
   help: 'HTTP request duration by route, method and status.',
