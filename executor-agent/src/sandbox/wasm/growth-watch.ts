@@ -19,7 +19,10 @@ interface Growable extends WasmMemory {
  * out-of-memory error can (issue 12), so the verdict `memory_limit` is decided from this alone.
  *
  * Works by giving `memory` an own `grow` that counts the RangeError the engine raises at the
- * maximum: emscripten's heap resize calls `wasmMemory.grow` on the memory it was handed.
+ * maximum: emscripten's heap resize calls `wasmMemory.grow` on the memory it was handed. It asks
+ * for headroom first (up to a fifth more than it needs) and then for less, so a refusal can be
+ * followed by a smaller grow that works: the program was then within a fifth of its limit, which
+ * is still the platform's observation, never the program's claim.
  */
 export function watchGrowth(memory: WasmMemory): WatchedMemory {
   const growable = memory as Growable;
