@@ -177,13 +177,15 @@ describe('ContainerSandbox', () => {
     assert.match(r.stderr, /ValueError: bad/);
   });
 
-  it('reports a program killed by a signal it did not get from us', async () => {
+  it('reports a program killed by a signal it did not get from us as its own end, status as seen', async () => {
     const segv = await sandbox.run(request('import ctypes\nctypes.string_at(0)'));
     assert.equal(segv.outcome, 'error');
-    assert.equal(segv.signal, 'SIGSEGV');
+    assert.deepEqual([segv.exitCode, segv.signal], [139, null]);
+    // Issue 12: a program that kills itself, or just exits 137, is not "killed": the platform did not.
     const selfKill = await sandbox.run(request('import os, signal\nos.kill(os.getpid(), signal.SIGKILL)'));
-    assert.equal(selfKill.outcome, 'killed');
-    assert.equal(selfKill.signal, 'SIGKILL');
+    assert.deepEqual([selfKill.outcome, selfKill.exitCode, selfKill.signal], ['error', 137, null]);
+    const forged = await sandbox.run(request('import sys\nsys.exit(137)'));
+    assert.deepEqual([forged.outcome, forged.exitCode, forged.signal], ['error', 137, null]);
   });
 
   it('rejects a file name that leaves the code directory, creating no container', async () => {

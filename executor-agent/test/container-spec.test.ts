@@ -145,14 +145,29 @@ describe('decideOutcome', () => {
   it('maps exits', () => {
     assert.deepEqual(decideOutcome({ exitCode: 0 }), { outcome: 'success', exitCode: 0, signal: null });
     assert.deepEqual(decideOutcome({ exitCode: 3 }), { outcome: 'error', exitCode: 3, signal: null });
-    assert.deepEqual(decideOutcome({ exitCode: 139 }), { outcome: 'error', exitCode: null, signal: 'SIGSEGV' });
+    // A status above 128 is the program's to choose (exit(139) or a segfault look alike): kept as is.
+    assert.deepEqual(decideOutcome({ exitCode: 139 }), { outcome: 'error', exitCode: 139, signal: null });
     assert.deepEqual(decideOutcome({ exitCode: 255 }), { outcome: 'error', exitCode: 255, signal: null });
   });
   it('tells our kills from the OOM killer and from others', () => {
     assert.deepEqual(decideOutcome({ exitCode: 137, killedFor: 'timeout' }), { outcome: 'timeout', exitCode: null, signal: 'SIGKILL' });
     assert.deepEqual(decideOutcome({ exitCode: 137, killedFor: 'killed' }), { outcome: 'killed', exitCode: null, signal: 'SIGKILL' });
     assert.deepEqual(decideOutcome({ exitCode: 137, oomKilled: true }), { outcome: 'memory_limit', exitCode: null, signal: 'SIGKILL' });
-    assert.deepEqual(decideOutcome({ exitCode: 137, oomKilled: false }), { outcome: 'killed', exitCode: null, signal: 'SIGKILL' });
+  });
+  it('never takes a verdict from a status the program chose (issue 12: exit(137) is not "killed")', () => {
+    for (const exitCode of [137, 143, 130, 152, 153]) {
+      assert.deepEqual(decideOutcome({ exitCode }), { outcome: 'error', exitCode, signal: null });
+      assert.deepEqual(decideOutcome({ exitCode, oomKilled: false }), { outcome: 'error', exitCode, signal: null });
+    }
+    // The cgroup's word that memory reached its limit turns only a SIGKILL status into memory_limit.
+    assert.deepEqual(decideOutcome({ exitCode: 137, memoryLimitReached: true }), { outcome: 'memory_limit', exitCode: null, signal: 'SIGKILL' });
+    assert.deepEqual(decideOutcome({ exitCode: 1, memoryLimitReached: true }), { outcome: 'error', exitCode: 1, signal: null });
+    assert.deepEqual(decideOutcome({ exitCode: 137, memoryLimitReached: false, oomKilled: false }), { outcome: 'error', exitCode: 137, signal: null });
+    // A sandbox kill that raced the program's own exit(137)... is still the sandbox's kill:
+    // the platform did decide to stop it, and the status agrees.
+    assert.equal(decideOutcome({ exitCode: 137, killedFor: 'killed' }).outcome, 'killed');
+    // ...but a deadline that raced a program's own other status leaves the program's result.
+    assert.deepEqual(decideOutcome({ exitCode: 143, killedFor: 'timeout' }), { outcome: 'error', exitCode: 143, signal: null });
   });
   it('keeps output_limit whatever the exit, and a natural exit that beat the deadline', () => {
     assert.equal(decideOutcome({ exitCode: 0, killedFor: 'output_limit' }).outcome, 'output_limit');

@@ -92,10 +92,11 @@ describe('engine mode', () => {
 });
 
 describe('self-test judgement', () => {
-  const r = (outcome: string, stdout = '', stderr = '') => ({ outcome: outcome as 'success', stdout, stderr });
+  const r = (outcome: string, stdout = '', stderr = '', exitCode: number | null = null) => ({ outcome: outcome as 'success', stdout, stderr, exitCode });
   it('memory: only memory_limit passes', () => {
     assert.deepEqual(judgeMemory(r('memory_limit')), []);
-    assert.deepEqual(judgeMemory(r('killed')), [], 'a SIGKILL we did not send: the OOM killer under gVisor');
+    assert.deepEqual(judgeMemory(r('error', '', '', 137)), [], 'a SIGKILL we did not send: the OOM killer under gVisor');
+    assert.match(judgeMemory(r('error', '', '', 1)).join(), /unverified/);
     assert.match(judgeMemory(r('success', 'HELD 256\n')).join(), /not enforced/);
     assert.match(judgeMemory(r('error', '', 'boom')).join(), /unverified/);
   });

@@ -12,6 +12,7 @@ import { httpMetrics, registerMetrics } from './metrics.js';
 import { cleanUrl, cors, requestId, requestLog, securityHeaders } from './request-context.js';
 import { Accounts } from './auth/accounts.js';
 import { Auditor } from './auth/audit.js';
+import { CacheSeal } from './auth/cache-seal.js';
 import { Authenticator } from './auth/authenticator.js';
 import { authenticate, concurrencyCap, rateLimit } from './auth/middleware.js';
 import { RateLimiter, type RateLimitPolicies } from './auth/rate-limit.js';
@@ -84,7 +85,10 @@ export function createApp(deps: AppDeps): Koa {
   const sec = deps.security;
   const keys = gatewayKeys(sec.redisPrefix);
   const accounts = new Accounts({ users: storage.users, refreshTokens: storage.refreshTokens, redis: deps.redis, keys, tokens: sec.tokens, accessTtlSeconds: sec.tokens.accessTtlSeconds });
-  const authenticator = new Authenticator({ users: storage.users, redis: deps.redis, keys, tokens: sec.tokens });
+  // The seal's key lives in this platform's database, so another database's gateways (sharing
+  // the Redis) cannot make entries this one believes.
+  const seal = new CacheSeal(() => storage.secrets.authCacheKey());
+  const authenticator = new Authenticator({ users: storage.users, redis: deps.redis, keys, tokens: sec.tokens, seal, log: deps.log });
   const limiter = new RateLimiter(deps.redis, sec.rateLimits, keys.rateLimit);
   const auditor = new Auditor(storage.audit, deps.log);
 

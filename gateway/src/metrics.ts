@@ -1,5 +1,9 @@
 import { Counter, Gauge, Histogram, collectDefaultMetrics, register } from 'prom-client';
 import type { Context, Next } from 'koa';
+import { KNOWN_LANGUAGES } from '@crucible/executor-agent/protocol';
+import { initialiseAtZero, labelSets } from '@crucible/scheduler';
+import { AUTH_FAILURE_REASONS } from './auth/principal.js';
+import { RATE_LIMIT_REASONS } from './auth/rate-limit.js';
 
 /** Gateway metrics on prom-client's default registry; the scheduler adds its own to the same one. */
 export const evaluationsAccepted = new Counter({
@@ -7,6 +11,7 @@ export const evaluationsAccepted = new Counter({
   help: 'Evaluations accepted through the API, by language and runtime.',
   labelNames: ['language', 'runtime'] as const,
 });
+initialiseAtZero(evaluationsAccepted, KNOWN_LANGUAGES.map(({ id, runtime }) => ({ language: id, runtime })));
 
 /** Refused credentials by reason (a small fixed set: auth/principal.ts), never by key or user. */
 export const authFailures = new Counter({
@@ -14,6 +19,7 @@ export const authFailures = new Counter({
   help: 'Authentication failures by reason.',
   labelNames: ['reason'] as const,
 });
+initialiseAtZero(authFailures, labelSets({ reason: AUTH_FAILURE_REASONS }));
 
 /** Requests answered 429, by the budget that ran out (submit, read, auth, concurrency). */
 export const rateLimited = new Counter({
@@ -21,6 +27,15 @@ export const rateLimited = new Counter({
   help: 'Requests refused with 429 rate_limited, by budget.',
   labelNames: ['budget'] as const,
 });
+initialiseAtZero(rateLimited, labelSets({ budget: RATE_LIMIT_REASONS }));
+
+/** Identity-bearing values found in Redis that this platform did not seal (auth/cache-seal.ts): forged or foreign. */
+export const authCacheRejected = new Counter({
+  name: 'crucible_auth_cache_rejected_total',
+  help: 'Auth cache entries in Redis ignored because their seal did not verify, by cache.',
+  labelNames: ['cache'] as const,
+});
+initialiseAtZero(authCacheRejected, labelSets({ cache: ['api_key'] }));
 
 export const httpDuration = new Histogram({
   name: 'crucible_http_request_duration_seconds',

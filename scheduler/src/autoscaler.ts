@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Priority } from '@crucible/storage/domain';
 import type { AgentHeartbeat } from '@crucible/executor-agent/protocol';
 import type { LocalDriver } from './local-driver.js';
-import { scalingDecisions, scalingDesired } from './metrics.js';
+import { initialisePoolMetrics, scalingDecisions, scalingDesired } from './metrics.js';
 import { decideAgents, type ScalingDecision, type ScalingPolicy } from './scaling.js';
 import type { LaneDepth } from './task-queue.js';
 
@@ -41,7 +41,9 @@ export class Autoscaler {
     private readonly sources: AutoscalerSources,
     private readonly opts: { intervalMs: number; idleMs: number; hostCapacity: number },
     private readonly log: Logger,
-  ) {}
+  ) {
+    for (const pool of pools) initialisePoolMetrics(pool.name);
+  }
 
   start(): void {
     for (const pool of this.pools) pool.driver.start();

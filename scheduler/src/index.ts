@@ -12,3 +12,4 @@ export { NomadClient, NomadDriver, NomadApiError, NomadUnreachableError, readDri
 export { Autoscaler, type ScaledPool } from './autoscaler.js';
 export { decideAgents, agentSize, hostAgentCapacity, type LaneLoad, type ScalingPolicy, type ScalingDecision, type AgentSize } from './scaling.js';
 export { readiness, driverCheck, type Check, type ReadinessChecks } from './readiness.js';
+export { initialiseAtZero, labelSets } from './metrics.js';

@@ -87,6 +87,34 @@ export class ResultCollector {
     await this.loop;
   }
 
+  /**
+   * Waits, at most `ms`, until every report already in the stream has been applied. For an orderly
+   * shutdown (issue 12): once the agents have stopped, their last results reach storage before
+   * Redis may go too (a Redis the launcher started keeps nothing on disk). False when time ran out;
+   * what is left stays in the stream for the next start.
+   */
+  async settle(ms: number): Promise<boolean> {
+    const until = Date.now() + ms;
+    while (this.running && Date.now() < until) {
+      if (await this.caughtUp().catch(() => false)) return true;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return false;
+  }
+
+  /** Nothing pending in the group and nothing in the stream it has not read. */
+  private async caughtUp(): Promise<boolean> {
+    const fields = (flat: unknown): Map<string, unknown> => {
+      const list = flat as unknown[];
+      return new Map(list.flatMap((v, i) => (i % 2 === 0 ? [[String(v), list[i + 1]] as [string, unknown]] : [])));
+    };
+    const stream = fields(await this.redis.call('XINFO', 'STREAM', this.keys.reports));
+    const groups = ((await this.redis.call('XINFO', 'GROUPS', this.keys.reports)) as unknown[]).map(fields);
+    const group = groups.find((g) => g.get('name') === this.keys.reportsGroup);
+    if (!group) return false;
+    return Number(group.get('pending')) === 0 && (Number(stream.get('length')) === 0 || group.get('last-delivered-id') === stream.get('last-generated-id'));
+  }
+
   private async run(): Promise<void> {
     // Start with this consumer's unacknowledged entries (after a crash or a storage outage).
     let rescanDue = true;

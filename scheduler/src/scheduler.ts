@@ -30,6 +30,9 @@ export interface Driver {
   status?(): DriverStatus | Promise<DriverStatus>;
 }
 
+/** On shutdown, how long the collector may take to apply the agents' last reports. */
+const SETTLE_MS = 10_000;
+
 /**
  * The scheduler: runs agents through its driver, collects their results into storage and keeps
  * Redis and PostgreSQL reconciled. Start it in the gateway's process or on its own.
@@ -108,11 +111,17 @@ export class Scheduler {
     });
   }
 
+  /**
+   * Stops in order: the agents first (they stop taking work and finish running evaluations within
+   * their grace, handing back the rest), then the collector once their last reports are applied.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.reconcileTimer);
     clearInterval(this.sweepTimer);
     await this.driver.stop();
+    const settled = await this.collector.settle(SETTLE_MS);
+    if (!settled) this.log.warn('stopping with reports not yet applied; they stay in Redis for the next start');
     await this.collector.stop();
     await this.bus.close();
     await this.queue.close();

@@ -32,3 +32,36 @@ wait_for() {
   done
   return 1
 }
+
+# Services the launcher owns (dockerd, redis-server) run in their own session (setsid), so the
+# SIGINT a terminal sends to the whole foreground process group on Ctrl-C never reaches them: they
+# are stopped by the launcher, in order, after the gateway and its agents have finished
+# (crucible's cleanup). Without job control a background job is no group leader, so setsid runs
+# the service itself (no fork) and $! is its pid. Usage: start_service LOG COMMAND [ARGS...];
+# the pid is left in STARTED_SERVICE_PID.
+STARTED_SERVICE_PID=""
+start_service() {
+  local log=$1
+  shift
+  setsid "$@" >"$log" 2>&1 </dev/null &
+  STARTED_SERVICE_PID=$!
+}
+
+# Stops a service the launcher started: SIGTERM, then SIGKILL after $3 seconds (default 30);
+# returns once it has exited. $2 names it in messages.
+stop_service() {
+  local pid=$1 name=$2 seconds=${3:-30} i
+  [ -n "$pid" ] || return 0
+  kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
+  say "stopping $name"
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < seconds * 10; i++)); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    warn "$name did not stop in ${seconds}s: killing it"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  wait "$pid" 2>/dev/null || true
+}

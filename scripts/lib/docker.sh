@@ -40,8 +40,8 @@ start_dockerd() {
     rm -f "$CRUCIBLE_DOCKER_RUN/docker.pid"
   fi
   say "starting dockerd (userns-remap, socket $CRUCIBLE_DOCKER_RUN/docker.sock)"
-  dockerd --config-file "$PWD/.crucible/docker/daemon.json" >.crucible/logs/dockerd.log 2>&1 &
-  STARTED_DOCKERD_PID=$!
+  start_service .crucible/logs/dockerd.log dockerd --config-file "$PWD/.crucible/docker/daemon.json"
+  STARTED_DOCKERD_PID=$STARTED_SERVICE_PID
   export DOCKER_HOST="unix://$CRUCIBLE_DOCKER_RUN/docker.sock"
   if wait_for "docker_works $DOCKER_HOST" 30; then
     DOCKER_OK=1
@@ -51,10 +51,11 @@ start_dockerd() {
   fi
 }
 
+# Only an engine this launcher started (a shared one it found is left alone). dockerd stops its
+# containers on SIGTERM; by then the agents have finished theirs.
 stop_dockerd() {
   [ -n "$STARTED_DOCKERD_PID" ] || return 0
-  kill "$STARTED_DOCKERD_PID" 2>/dev/null
-  wait "$STARTED_DOCKERD_PID" 2>/dev/null
+  stop_service "$STARTED_DOCKERD_PID" dockerd 60
   STARTED_DOCKERD_PID=""
 }
 

@@ -1,4 +1,5 @@
-# Redis: REDIS_URL if given; else 127.0.0.1:6379; else start (or install, then start) redis-server.
+# Redis: REDIS_URL if given; else 127.0.0.1:$CRUCIBLE_REDIS_PORT (6379); else start (or install,
+# then start) redis-server there, in its own session (start_service), stopped last on the way out.
 
 STARTED_REDIS_PID=""
 
@@ -7,18 +8,18 @@ ensure_redis() {
     say "using Redis at $REDIS_URL"
     return 0
   fi
-  export REDIS_URL=redis://127.0.0.1:6379
-  if tcp_open 127.0.0.1 6379; then
+  local port=${CRUCIBLE_REDIS_PORT:-6379}
+  export REDIS_URL=redis://127.0.0.1:$port
+  if tcp_open 127.0.0.1 "$port"; then
     say "using Redis at $REDIS_URL"
     return 0
   fi
   command -v redis-server >/dev/null || apt_install redis-server || die "Redis is not running and redis-server cannot be installed; set REDIS_URL"
-  say "starting redis-server on 127.0.0.1:6379"
-  mkdir -p .crucible/redis
-  redis-server --bind 127.0.0.1 --port 6379 --save '' --appendonly no --dir "$PWD/.crucible/redis" \
-    --logfile "$PWD/.crucible/logs/redis.log" &
-  STARTED_REDIS_PID=$!
-  wait_for "tcp_open 127.0.0.1 6379" 10 || die "redis-server did not start (see .crucible/logs/redis.log)"
+  say "starting redis-server on 127.0.0.1:$port"
+  mkdir -p .crucible/redis .crucible/logs
+  start_service .crucible/logs/redis.log redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no --dir "$PWD/.crucible/redis"
+  STARTED_REDIS_PID=$STARTED_SERVICE_PID
+  wait_for "tcp_open 127.0.0.1 $port" 10 || die "redis-server did not start (see .crucible/logs/redis.log)"
 }
 
 # Service-to-service least privilege (gateway/SECURITY.md): the gateway/scheduler and the agents
@@ -34,7 +35,9 @@ ensure_redis_acl() {
   eval "export $(printf '%s' "$assignments" | tr '\n' ' ')"
 }
 
+# Last: agents and the scheduler report through Redis until they have stopped.
 stop_redis() {
-  [ -n "$STARTED_REDIS_PID" ] && kill "$STARTED_REDIS_PID" 2>/dev/null
+  [ -n "$STARTED_REDIS_PID" ] || return 0
+  stop_service "$STARTED_REDIS_PID" redis-server 30
   STARTED_REDIS_PID=""
 }

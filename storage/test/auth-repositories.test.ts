@@ -76,6 +76,26 @@ for (const makeBackend of BACKENDS) {
       assert.equal(await storage.secrets.getOrCreate('test-secret', () => 'other'), values[0]);
     });
 
+    it('keeps one auth cache key per database, made at migration, one row, not granted to PUBLIC', async () => {
+      const key = await storage.secrets.authCacheKey();
+      assert.ok(Buffer.from(key, 'base64url').length >= 32, 'a 256-bit key');
+      assert.deepEqual(await Promise.all([1, 2, 3].map(() => storage.secrets.authCacheKey())), [key, key, key]);
+      await assert.rejects(storage.knex('auth_cache_key').insert({ id: false, secret: 'second row' }), 'the table holds one row');
+      const other = makeBackend();
+      const elsewhere = await other.open();
+      try {
+        assert.notEqual(await elsewhere.secrets.authCacheKey(), key, 'another database has its own key');
+      } finally {
+        await elsewhere.close();
+        await other.cleanup();
+      }
+      const acl = await storage.knex.raw(
+        'SELECT count(*)::int AS n FROM pg_class c, aclexplode(c.relacl) a WHERE c.oid = to_regclass(?) AND a.grantee = 0',
+        ['auth_cache_key'],
+      );
+      assert.equal(acl.rows[0].n, 0, 'PUBLIC holds no privilege on it');
+    });
+
     it('refuses a role outside admin, researcher, viewer (database check)', async () => {
       await assert.rejects(storage.users.create({ name: 'x', role: 'root' as never }));
     });

@@ -1,6 +1,9 @@
 import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
 import { ROLES, type Role, type UserRepository } from '@crucible/storage';
+import { authCacheRejected } from '../metrics.js';
 import { KEY_FORMAT, KEY_PREFIX, displayPrefix, fingerprint, verifyKey } from './api-keys.js';
+import type { CacheSeal } from './cache-seal.js';
 import { AuthFailure, type Principal } from './principal.js';
 import type { GatewayKeys } from './redis-keys.js';
 import { soft } from './soft-redis.js';
@@ -22,6 +25,9 @@ export interface AuthenticatorDeps {
   redis: Redis;
   keys: GatewayKeys;
   tokens: TokenIssuer;
+  /** Seals the key cache's entries: only this platform's gateways can write one that is believed. */
+  seal: CacheSeal;
+  log?: Logger;
 }
 
 /** Turns a `Bearer` credential (an API key or a JWT access token) into a Principal, or throws AuthFailure. */
@@ -47,7 +53,7 @@ export class Authenticator {
     const { redis, keys, users } = this.deps;
     const prefix = displayPrefix(key);
     const fp = fingerprint(key);
-    const cached = parseCached(await soft(() => redis.get(keys.keyCache(prefix))));
+    const cached = await this.cachedKey(keys.keyCache(prefix));
     if (cached && cached.fp === fp) {
       const revoked = await soft(() => redis.exists(keys.revokedKey(cached.keyId)));
       if (revoked === 0) return { userId: cached.userId, role: cached.role, keyId: cached.keyId, via: 'key' };
@@ -59,8 +65,26 @@ export class Authenticator {
     // Re-checked after the slow hash: a revocation that landed meanwhile must win over this cache write.
     if (await soft(() => redis.exists(keys.revokedKey(found.key.id)))) throw new AuthFailure('revoked_key', 'the API key is invalid');
     const entry: CachedKey = { fp, keyId: found.key.id, userId: found.user.id, role: found.user.role };
-    await soft(() => redis.set(keys.keyCache(prefix), JSON.stringify(entry), 'EX', KEY_CACHE_SECONDS));
+    const sealed = await this.deps.seal.seal(keys.keyCache(prefix), entry, KEY_CACHE_SECONDS).catch(() => undefined);
+    if (sealed) await soft(() => redis.set(keys.keyCache(prefix), sealed, 'EX', KEY_CACHE_SECONDS));
     return { userId: found.user.id, role: found.user.role, keyId: found.key.id, via: 'key' };
+  }
+
+  /**
+   * The cache entry under `redisKey` when this platform's gateways sealed it; anything else there
+   * (forged, moved from another key, from another platform on the same Redis, from before the
+   * seal existed) is a miss, counted and logged, and storage decides.
+   */
+  private async cachedKey(redisKey: string): Promise<CachedKey | undefined> {
+    const text = await soft(() => this.deps.redis.get(redisKey));
+    const opened = await this.deps.seal.open(redisKey, text).catch(() => undefined);
+    if (!opened) return undefined;
+    const entry = 'value' in opened ? parseCached(opened.value) : undefined;
+    if (!entry) {
+      authCacheRejected.inc({ cache: 'api_key' });
+      this.deps.log?.warn({ redisKey }, 'ignored an API-key cache entry this platform did not seal');
+    }
+    return entry;
   }
 
   /** Verifies a JWT and refuses it when the key it was exchanged for has been revoked since. */
@@ -79,12 +103,8 @@ export class Authenticator {
   }
 }
 
-function parseCached(json: string | null | undefined): CachedKey | undefined {
-  if (!json) return undefined;
-  try {
-    const v = JSON.parse(json) as CachedKey;
-    return typeof v.fp === 'string' && ROLES.includes(v.role) ? v : undefined;
-  } catch {
-    return undefined;
-  }
+function parseCached(v: unknown): CachedKey | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const c = v as Partial<CachedKey>;
+  return typeof c.fp === 'string' && typeof c.keyId === 'string' && typeof c.userId === 'string' && ROLES.includes(c.role as Role) ? (c as CachedKey) : undefined;
 }

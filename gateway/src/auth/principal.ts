@@ -13,15 +13,17 @@ export interface Principal {
  * Why a credential was refused; also the `reason` label of crucible_auth_failures_total, so the
  * set stays small and never carries anything a client sent.
  */
-export type AuthFailureReason =
-  | 'missing'
-  | 'malformed'
-  | 'invalid_key'
-  | 'revoked_key'
-  | 'invalid_token'
-  | 'expired_token'
-  | 'invalid_refresh'
-  | 'refresh_reuse';
+export const AUTH_FAILURE_REASONS = [
+  'missing',
+  'malformed',
+  'invalid_key',
+  'revoked_key',
+  'invalid_token',
+  'expired_token',
+  'invalid_refresh',
+  'refresh_reuse',
+] as const;
+export type AuthFailureReason = (typeof AUTH_FAILURE_REASONS)[number];
 
 export class AuthFailure extends Error {
   constructor(readonly reason: AuthFailureReason, message: string) {

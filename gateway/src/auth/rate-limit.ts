@@ -8,7 +8,10 @@ export interface BucketPolicy {
 }
 
 /** The separate budgets: submissions and reads per key, and failed authentications per client address. */
-export type Budget = 'submit' | 'read' | 'auth';
+export const BUDGETS = ['submit', 'read', 'auth'] as const;
+export type Budget = (typeof BUDGETS)[number];
+/** Every reason a request is answered 429: a token budget, or the per-user cap on unfinished evaluations. */
+export const RATE_LIMIT_REASONS = [...BUDGETS, 'concurrency'] as const;
 
 export type RateLimitPolicies = Record<Budget, BucketPolicy>;
 

@@ -1,4 +1,6 @@
 import { Counter, Gauge } from 'prom-client';
+import { PRIORITIES } from '@crucible/storage/domain';
+import { initialiseAtZero, labelSets } from '../metrics.js';
 
 /** The nomad driver's metrics, on prom-client's default registry (served wherever /metrics is). */
 export const nomadDispatches = new Counter({
@@ -6,12 +8,16 @@ export const nomadDispatches = new Counter({
   help: 'Executor agents dispatched as Nomad jobs, by lane.',
   labelNames: ['lane'] as const,
 });
+initialiseAtZero(nomadDispatches, labelSets({ lane: PRIORITIES }));
 
 export const nomadAllocationsEnded = new Counter({
   name: 'crucible_nomad_allocations_abnormal_total',
   help: 'Agent allocations that ended lost or failed (their tasks return through the stall check).',
   labelNames: ['status'] as const,
 });
+/** The allocation client statuses counted (nomad-driver.ts counts only these). */
+export const ABNORMAL_ALLOCATION_STATUSES = ['lost', 'failed'] as const;
+initialiseAtZero(nomadAllocationsEnded, labelSets({ status: ABNORMAL_ALLOCATION_STATUSES }));
 
 export const nomadReachable = new Gauge({
   name: 'crucible_nomad_reachable',

@@ -7,7 +7,7 @@ import type { AllocationListStub, Job } from './api-types.js';
 import { freeAgentSlots, type AgentAsk } from './capacity.js';
 import type { NomadClient } from './client.js';
 import { watchAllocations } from './allocation-watch.js';
-import { nomadAllocationsEnded, nomadDispatches, nomadReachable } from './metrics.js';
+import { ABNORMAL_ALLOCATION_STATUSES, nomadAllocationsEnded, nomadDispatches, nomadReachable } from './metrics.js';
 
 export interface NomadDriverOptions {
   /** The parameterized job dispatched once per agent (jobs/crucible-executor.nomad.hcl). */
@@ -141,7 +141,7 @@ export class NomadDriver {
   }
 
   private onAllocation(alloc: AllocationListStub): void {
-    if (alloc.ClientStatus === 'lost' || alloc.ClientStatus === 'failed') {
+    if ((ABNORMAL_ALLOCATION_STATUSES as readonly (string | undefined)[]).includes(alloc.ClientStatus)) {
       this.lostAllocations++;
       nomadAllocationsEnded.inc({ status: alloc.ClientStatus });
       this.log.warn(

@@ -9,7 +9,8 @@ export type Outcome = (typeof OUTCOMES)[number];
 export const PRIORITIES = ['high', 'normal', 'low'] as const;
 export type Priority = (typeof PRIORITIES)[number];
 
-export type RuntimeKind = 'container' | 'wasm';
+export const RUNTIME_KINDS = ['container', 'wasm'] as const;
+export type RuntimeKind = (typeof RUNTIME_KINDS)[number];
 
 /** The OCI runtimes a container may run under: runc (kernel namespaces + seccomp) or runsc (gVisor). */
 export const CONTAINER_RUNTIMES = ['runc', 'runsc'] as const;

@@ -6,6 +6,7 @@ import { PlatformError, type OutputStream, type RunRequest } from '../sandbox.js
 import { engineCall, messageOf, statusOf } from './docker-client.js';
 import { DockerStreamDemuxer } from './docker-output.js';
 import { decideOutcome, type KillReason } from './outcome.js';
+import { MemoryWatch } from './memory-watch.js';
 import { PidsWatch } from './pids-watch.js';
 
 /** How long past the deadline a container may take to die before the engine is deemed broken. */
@@ -27,6 +28,7 @@ export async function runContainer(docker: Docker, spec: Docker.ContainerCreateO
   let attach: Duplex | undefined;
   let deadline: NodeJS.Timeout | undefined;
   let pids: PidsWatch | undefined;
+  let memory: MemoryWatch | undefined;
 
   // A throwing callback must not crash the agent from inside a stream event, nor leak the
   // container: its first error is rethrown once the container is gone.
@@ -98,6 +100,8 @@ export async function runContainer(docker: Docker, spec: Docker.ContainerCreateO
     started = true;
     pids = new PidsWatch(c.id);
     pids.start();
+    memory = new MemoryWatch(c.id);
+    memory.start();
     if (killedFor) sendKill();
     deadline = setTimeout(() => kill('timeout'), limits.timeoutMs);
     announceStart();
@@ -116,11 +120,12 @@ export async function runContainer(docker: Docker, spec: Docker.ContainerCreateO
       const info = await engineCall('inspect', () => c.inspect());
       oomKilled = info.State.OOMKilled;
     }
-    const pidsLimitHit = await pids.stop();
-    return { ...result(decideOutcome({ exitCode: exited, killedFor, oomKilled }), durationMs), ...(pidsLimitHit ? { pidsLimitHit } : {}) };
+    const [pidsLimitHit, memoryLimitReached] = await Promise.all([pids.stop(), memory.stop()]);
+    return { ...result(decideOutcome({ exitCode: exited, killedFor, oomKilled, memoryLimitReached }), durationMs), ...(pidsLimitHit ? { pidsLimitHit } : {}) };
   } finally {
     clearTimeout(deadline);
     void pids?.stop();
+    void memory?.stop();
     signal.removeEventListener('abort', onAbort);
     attach?.destroy();
     if (container) await removeContainer(container);

@@ -11,14 +11,21 @@ export interface ExitFacts {
   killedFor?: KillReason;
   /** The engine's State.OOMKilled; only looked up for a non-zero exit the sandbox did not cause. */
   oomKilled?: boolean;
+  /** The container's memory cgroup saw usage reach its limit (memory-watch.ts). */
+  memoryLimitReached?: boolean;
 }
 
 const SIGKILL_STATUS = 128 + constants.signals.SIGKILL;
-const SIGNAL_NAMES = new Map<number, string>(Object.entries(constants.signals).map(([name, n]) => [n, name]));
 
 /**
- * Turns how a container ended into the result's outcome, exit code and signal. A status of
- * 128 + n is read as "killed by signal n": the container's init reports its child that way.
+ * Turns how a container ended into the result's outcome, exit code and signal.
+ *
+ * Every verdict but `success`/`error` rests on a fact the program cannot produce (issue 12): the
+ * sandbox's own kill (`killedFor`), the engine's OOM flag or the memory cgroup's counters. The exit status is the program's to
+ * choose: `exit(137)` and death by SIGKILL give the same 137, so a status above 128 that the
+ * platform did not cause is reported as it is, outcome `error`, `exitCode` the status and
+ * `signal` null (README, "Results"). `signal` names only a signal the platform itself sent or
+ * saw sent (its SIGKILL at a deadline, over the output cap, on cancel; the OOM killer's).
  */
 export function decideOutcome(f: ExitFacts): Pick<RunResult, 'outcome' | 'exitCode' | 'signal'> {
   // Output over the cap is a fact whatever the exit; a deadline or abort that raced a program's
@@ -28,10 +35,8 @@ export function decideOutcome(f: ExitFacts): Pick<RunResult, 'outcome' | 'exitCo
   }
   if (f.exitCode === 0) return { outcome: 'success', exitCode: 0, signal: null };
   if (f.oomKilled) return { outcome: 'memory_limit', exitCode: null, signal: 'SIGKILL' };
-  const signal = f.exitCode > 128 ? SIGNAL_NAMES.get(f.exitCode - 128) : undefined;
-  // SIGKILL that the sandbox did not send and that was not the OOM killer: e.g. the program
-  // killed itself, or an operator killed the container.
-  if (signal === 'SIGKILL') return { outcome: 'killed', exitCode: null, signal };
-  if (signal) return { outcome: 'error', exitCode: null, signal };
+  // A SIGKILL status we did not send, at a limit the kernel says was reached: the OOM killer of
+  // a sandbox kernel (gVisor) the engine did not flag. Never the status alone.
+  if (f.memoryLimitReached && f.exitCode === SIGKILL_STATUS) return { outcome: 'memory_limit', exitCode: null, signal: 'SIGKILL' };
   return { outcome: 'error', exitCode: f.exitCode, signal: null };
 }

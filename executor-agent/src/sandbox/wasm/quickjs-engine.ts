@@ -8,6 +8,7 @@ import {
   type QuickJSRuntime,
 } from 'quickjs-emscripten';
 import { CONSOLE_PRELUDE } from './console-prelude.js';
+import { watchGrowth, type WatchedMemory } from './growth-watch.js';
 import { pagesForMegabytes } from './memory-limit.js';
 import { wasmApi, type WasmModule } from './wasm-api.js';
 import type { WorkerOutput } from './worker-output.js';
@@ -40,6 +41,8 @@ interface Instance {
   vm: QuickJSContext;
   /** The prelude's installer: called with the program's capabilities and inputs. */
   install: QuickJSHandle;
+  /** The instance's memory, counting the refusals of its maximum (the memory_limit evidence). */
+  memory: WatchedMemory;
 }
 
 interface RunState {
@@ -90,7 +93,8 @@ export class QuickJsEngine {
       io.output.write('stderr', `crucible: JavaScript needs a memory limit of at least 16 MiB; this run allows ${memoryMb} MiB\n`);
       return { exitCode: null, ended: 'memory_limit' };
     }
-    const { runtime, vm, install } = await this.take(memoryMb);
+    const { runtime, vm, install, memory } = await this.take(memoryMb);
+    const refusalsBefore = memory.refusals();
     const deadline = Date.now() + timeoutMs;
     const state: RunState = { timedOut: false, stopped: false };
     runtime.setInterruptHandler(() => {
@@ -100,21 +104,23 @@ export class QuickJsEngine {
       if (Date.now() >= deadline) return (state.timedOut = true);
       return false;
     });
+    // The verdict comes from the platform, never from what the program threw or printed: only
+    // a refusal of the memory's maximum (which the program cannot fake) makes a failure a
+    // memory_limit. A program that throws its own "InternalError: out of memory" is an error.
+    const hitLimit = () => memory.refusals() > refusalsBefore;
     let failure: string | undefined;
     let outOfMemory = false;
     try {
       const error = evaluate(vm, runtime, install, job, io, state);
-      if (error) {
-        outOfMemory = isOutOfMemory(vm, error);
-        failure = outOfMemory ? 'InternalError: out of memory' : describeError(vm, error, state.formatError);
-      }
+      outOfMemory = hitLimit();
+      // Formatting could itself fail for want of memory; the engine's own words are known.
+      if (error) failure = outOfMemory ? 'InternalError: out of memory' : describeError(vm, error, state.formatError);
     } catch (error) {
       // An exception from the host side of the engine: V8's own stack overflowed inside a deep
       // native recursion QuickJS does not bound (e.g. JSON.stringify of deeply nested arrays), or
       // the instance aborted. The instance is left inconsistent, but it is discarded anyway.
-      const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      outOfMemory = /out of memory|Cannot enlarge memory|OOM/i.test(message);
-      failure = outOfMemory ? 'InternalError: out of memory' : message;
+      outOfMemory = hitLimit();
+      failure = outOfMemory ? 'InternalError: out of memory' : error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     }
     // Deliberately no runtime/context dispose: the whole instance is dropped and collected, and
     // disposing after an interrupted or failed run can itself abort on leaked objects.
@@ -134,15 +140,16 @@ export class QuickJsEngine {
   }
 
   private async instantiate(memoryMb: number): Promise<Instance> {
-    const wasmMemory = new wasmApi.Memory({ initial: ENGINE_MIN_PAGES, maximum: pagesForMegabytes(memoryMb) });
-    const qjs = await newQuickJSWASMModuleFromVariant(newVariant(RELEASE_SYNC, { wasmModule: this.compiled, wasmMemory }));
+    const memory = watchGrowth(new wasmApi.Memory({ initial: ENGINE_MIN_PAGES, maximum: pagesForMegabytes(memoryMb) }));
+    const qjs = await newQuickJSWASMModuleFromVariant(newVariant(RELEASE_SYNC, { wasmModule: this.compiled, wasmMemory: memory.memory }));
     const runtime = qjs.newRuntime();
-    // Also set QuickJS's own limit; it undercounts (see above) but costs nothing.
-    runtime.setMemoryLimit(memoryMb * 1024 * 1024);
+    // Deliberately no runtime.setMemoryLimit: QuickJS's own limit undercounts (see above), and an
+    // allocation it refused would never reach the memory's maximum, leaving no evidence of the
+    // limit (growth-watch.ts). The memory's maximum is the one limit.
     runtime.setMaxStackSize(MAX_STACK_BYTES);
     const vm = runtime.newContext();
     const install = vm.unwrapResult(vm.evalCode(CONSOLE_PRELUDE, '<prelude>', { type: 'global', strict: true }));
-    return { memoryMb, runtime, vm, install };
+    return { memoryMb, runtime, vm, install, memory };
   }
 }
 
@@ -180,20 +187,6 @@ function evaluate(vm: QuickJSContext, runtime: QuickJSRuntime, install: QuickJSH
   // there is the program failing, as Node would report it.
   const settled = vm.getPromiseState(result.value);
   return settled.type === 'rejected' ? settled.error : undefined;
-}
-
-function isOutOfMemory(vm: QuickJSContext, error: QuickJSHandle): boolean {
-  try {
-    if (vm.typeof(error) !== 'object') return false;
-    const name = vm.getProp(error, 'name');
-    const message = vm.getProp(error, 'message');
-    return (
-      vm.typeof(name) === 'string' && vm.getString(name) === 'InternalError' &&
-      vm.typeof(message) === 'string' && vm.getString(message) === 'out of memory'
-    );
-  } catch {
-    return false;
-  }
 }
 
 /** The error as the console would print it, or the best description still obtainable. */
