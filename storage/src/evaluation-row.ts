@@ -33,6 +33,7 @@ export interface EvaluationRow {
   stdout_truncated: boolean;
   stderr_truncated: boolean;
   duration_ms: number | null;
+  pids_limit_hit?: boolean;
   compile?: unknown;
   container_runtime?: ContainerRuntime | null;
   error: string | null;
@@ -91,6 +92,7 @@ export function toEvaluation(row: EvaluationRow): Evaluation {
     containerRuntime: row.container_runtime ?? null,
     stderrTruncated: row.stderr_truncated,
     durationMs: row.duration_ms,
+    pidsLimitHit: row.pids_limit_hit === true,
     limits: json<Limits>(row.limits),
     metadata: json<Record<string, unknown>>(row.metadata),
     error: row.error,
@@ -124,6 +126,7 @@ export interface TransitionPatch {
   stdoutTruncated?: boolean;
   stderrTruncated?: boolean;
   durationMs?: number | null;
+  pidsLimitHit?: boolean;
   /** Stored as JSON text (jsonb). */
   compile?: string | null;
   error?: string | null;
@@ -140,6 +143,7 @@ const PATCH_COLUMNS: Readonly<Record<keyof TransitionPatch, keyof EvaluationRow>
   stdoutTruncated: 'stdout_truncated',
   stderrTruncated: 'stderr_truncated',
   durationMs: 'duration_ms',
+  pidsLimitHit: 'pids_limit_hit',
   compile: 'compile',
   error: 'error',
   startedAt: 'started_at',

@@ -3,6 +3,7 @@ import * as evaluations from './0001-evaluations.js';
 import * as auth from './0002-auth.js';
 import * as queue from './0003-queue.js';
 import * as sandboxFields from './0004-sandbox-fields.js';
+import * as pidsLimitHit from './0005-pids-limit-hit.js';
 
 /** One migration: a stable name (recorded in `knex_migrations`) and its steps. */
 export interface Migration {
@@ -16,7 +17,7 @@ export interface Migration {
  * knex records as applied. Imported statically rather than found on disk by knex, so the same list
  * works from `src/` under tsx and from `dist/`, and a bundler cannot lose a file.
  */
-export const MIGRATIONS: readonly Migration[] = [evaluations, auth, queue, sandboxFields];
+export const MIGRATIONS: readonly Migration[] = [evaluations, auth, queue, sandboxFields, pidsLimitHit];
 
 /** A knex migration source over {@link MIGRATIONS}. */
 export const migrationSource: Knex.MigrationSource<Migration> = {
