@@ -114,10 +114,12 @@ describe('sandbox limits hold through the public API', () => {
   });
 
   it('javascript: an infinite loop ends as timeout near its deadline', async () => {
-    const started = Date.now();
     const e = await p.run({ language: 'javascript', code: 'while (true) {}', limits: { timeoutMs: 1000 } });
     assert.equal(e.outcome, 'timeout');
-    assert.ok(Date.now() - started < 8000);
+    // The platform's own measure of the run, not the test's clock: it ran to about its deadline
+    // and was stopped there (generous slack for a loaded machine). About: the Wasm sandbox counts
+    // the duration from the worker's start and the deadline from the hand-off to it (seen: 982 ms).
+    assert.ok(e.durationMs !== null && e.durationMs >= 900 && e.durationMs < 1000 + 5000, `durationMs ${e.durationMs}`);
   });
 
   it('javascript: a memory bomb ends as memory_limit', async () => {
