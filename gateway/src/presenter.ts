@@ -47,6 +47,8 @@ export function presentEvaluation(e: Evaluation, options: PresentOptions = {}) {
     stdoutTruncated: e.stdoutTruncated,
     stderrTruncated: e.stderrTruncated,
     durationMs: e.durationMs,
+    /** The platform's evidence that the pids limit refused a fork (container runs; best effort, never a verdict by itself). */
+    pidsLimitHit: e.pidsLimitHit === true,
     /** The engine runtime the request asked for; null: the default. */
     containerRuntime: e.containerRuntime ?? null,
     /** Compiled languages only: the compile step's output, exit code and duration. */

@@ -83,6 +83,7 @@ export const Evaluation = {
     stdoutTruncated: { type: 'boolean' },
     stderrTruncated: { type: 'boolean' },
     durationMs: nullable({ type: 'integer' }),
+    pidsLimitHit: { type: 'boolean' },
     containerRuntime: nullable({ enum: CONTAINER_RUNTIMES }),
     compile: nullable({
       type: 'object',

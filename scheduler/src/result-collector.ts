@@ -294,6 +294,7 @@ export class ResultCollector {
           stdoutTruncated: r.stdoutTruncated,
           stderrTruncated: r.stderrTruncated,
           durationMs: Math.round(r.durationMs),
+          ...(r.pidsLimitHit === true ? { pidsLimitHit: true } : {}),
           ...(r.compile ? { compile: r.compile } : {}),
           ...(cancelled ? { error: 'cancelled by request' } : {}),
         });

@@ -50,6 +50,23 @@ for (const backend of BACKENDS) describe(`ResultCollector (real Redis stream + $
     assert.equal(pending[0], 0, 'every report acknowledged');
   });
 
+  it("stores the agent's pids-limit evidence with the result (and false without it)", async () => {
+    await using f = await fixture(backend);
+    const hit = await newEvaluation(f.storage);
+    const quiet = await newEvaluation(f.storage);
+    const collector = new ResultCollector(f.redis.duplicate(), f.keys, f.storage.evaluations, new EventBus(f.redis, f.keys), silent, 'c1', f.storage.deadLetters);
+    await collector.start();
+    const result = { outcome: 'timeout', exitCode: null, signal: 'SIGKILL', stdout: '', stderr: '', stdoutTruncated: false, stderrTruncated: false, durationMs: 3000 } as const;
+    for (const [e, extra] of [[hit, { pidsLimitHit: true }], [quiet, {}]] as const) {
+      await f.redis.xadd(f.keys.reports, '*', ...encodeReport({ type: 'status', status: 'running', evaluationId: e.id, agentId: 'a' }));
+      await f.redis.xadd(f.keys.reports, '*', ...encodeReport({ type: 'result', evaluationId: e.id, agentId: 'a', result: { ...result, ...extra } }));
+    }
+    await until(async () => (await f.storage.evaluations.get(quiet.id))?.status === 'completed' && (await f.storage.evaluations.get(hit.id))?.status === 'completed');
+    await collector.stop();
+    assert.equal((await f.storage.evaluations.get(hit.id))?.pidsLimitHit, true);
+    assert.equal((await f.storage.evaluations.get(quiet.id))?.pidsLimitHit, false);
+  });
+
   it('ignores reports for an evaluation already cancelled', async () => {
     await using f = await fixture(backend);
     const e = await newEvaluation(f.storage);

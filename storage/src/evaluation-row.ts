@@ -36,6 +36,7 @@ export interface EvaluationRow {
   stdout_truncated: boolean;
   stderr_truncated: boolean;
   duration_ms: number | null;
+  pids_limit_hit?: boolean;
   compile?: unknown;
   container_runtime?: ContainerRuntime | null;
   error: string | null;
@@ -146,6 +147,7 @@ export function toEvaluation(row: EvaluationRow): Evaluation {
     containerRuntime: row.container_runtime ?? null,
     stderrTruncated: row.stderr_truncated,
     durationMs: row.duration_ms,
+    pidsLimitHit: row.pids_limit_hit === true,
     limits: json<Limits>(row.limits),
     metadata: json<Record<string, unknown>>(row.metadata),
     error: row.error,
@@ -197,6 +199,7 @@ export interface TransitionPatch {
   stdoutTruncated?: boolean;
   stderrTruncated?: boolean;
   durationMs?: number | null;
+  pidsLimitHit?: boolean;
   /** Stored as jsonb, its output as base64 (see storableCompile). */
   compile?: CompileResult | null;
   /** Any text (it may quote program data): stored through {@link storableText}. */
@@ -214,6 +217,7 @@ const PATCH_COLUMNS: Readonly<Record<keyof TransitionPatch, keyof EvaluationRow>
   stdoutTruncated: 'stdout_truncated',
   stderrTruncated: 'stderr_truncated',
   durationMs: 'duration_ms',
+  pidsLimitHit: 'pids_limit_hit',
   compile: 'compile',
   error: 'error',
   startedAt: 'started_at',

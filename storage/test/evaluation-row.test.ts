@@ -36,6 +36,8 @@ describe('row mapping', () => {
     const evaluation = toEvaluation(row);
     assert.equal(evaluation.exitCode, 0);
     assert.equal(evaluation.durationMs, 12);
+    assert.equal(evaluation.pidsLimitHit, false, 'no pids_limit_hit column value: false');
+    assert.equal(toEvaluation({ ...row, pids_limit_hit: true }).pidsLimitHit, true);
     assert.equal(evaluation.requestId, 'req-1');
     assert.equal(evaluation.createdAt, '2024-05-01T10:00:00.000Z');
     assert.equal(evaluation.startedAt, '2024-05-01T10:00:01.000Z');

@@ -5,7 +5,7 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,6 +67,16 @@ export class OwnRedis {
     await stopChild(this.child, 'SIGKILL');
   }
 
+  /** The server's own `run_id` (INFO server): a new one after every start. */
+  async runId(): Promise<string> {
+    return /^run_id:(\w+)/m.exec(await this.cli('info', 'server'))?.[1] ?? '';
+  }
+
+  /** A redis-cli command against this server; its output, trimmed. */
+  async cli(...args: string[]): Promise<string> {
+    return (await execFileAsync('redis-cli', ['-p', String(this.port), ...args])).stdout.trim();
+  }
+
   async dispose(): Promise<void> {
     await this.kill();
   }
@@ -109,6 +119,11 @@ export class OwnPostgres {
       await execFileAsync(`${OwnPostgres.BIN}/pg_isready`, ['-h', '127.0.0.1', '-p', String(this.port)]);
       return true;
     });
+  }
+
+  /** The running postmaster's pid, from its own postmaster.pid file. */
+  postmasterPid(): number {
+    return Number(readFileSync(join(this.dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
   }
 
   /** A fast shutdown (open connections are cut) and a start: what a PostgreSQL restart looks like to clients. */
@@ -168,6 +183,11 @@ export class OwnDocker {
       await execFileAsync('docker', ['version'], { env: { ...process.env, DOCKER_HOST: this.host } });
       return true;
     });
+  }
+
+  /** The running engine's pid, from the pid file the engine itself writes. */
+  enginePid(): number {
+    return Number(readFileSync(join(this.dir, 'docker.pid'), 'utf8').trim());
   }
 
   /** Copies `image` from the engine at `fromHost` into this one. */

@@ -117,6 +117,8 @@ export interface Evaluation {
   containerRuntime?: ContainerRuntime | null;
   /** A compiled language's compile step; null (or absent) otherwise. */
   compile?: CompileResult | null;
+  /** Container runs: the kernel refused a fork at the `pids` limit (see RunResult.pidsLimitHit). */
+  pidsLimitHit?: boolean;
   /** When the row last changed. Optional only so hand-built values elsewhere stay valid; storage always sets it. */
   updatedAt?: string;
   /** The submitting request's id, for tracing. Storage always sets it (null when there was none). */

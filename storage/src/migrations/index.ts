@@ -6,6 +6,7 @@ import * as sandboxFields from './0004-sandbox-fields.js';
 import * as overdueIndexes from './0005-overdue-indexes.js';
 import * as outputBytes from './0006-output-bytes.js';
 import * as authCacheKey from './0007-auth-cache-key.js';
+import * as pidsLimitHit from './0008-pids-limit-hit.js';
 
 /** One migration: a stable name (recorded in `knex_migrations`) and its steps. */
 export interface Migration {
@@ -19,7 +20,7 @@ export interface Migration {
  * knex records as applied. Imported statically rather than found on disk by knex, so the same list
  * works from `src/` under tsx and from `dist/`, and a bundler cannot lose a file.
  */
-export const MIGRATIONS: readonly Migration[] = [evaluations, auth, queue, sandboxFields, overdueIndexes, outputBytes, authCacheKey];
+export const MIGRATIONS: readonly Migration[] = [evaluations, auth, queue, sandboxFields, overdueIndexes, outputBytes, authCacheKey, pidsLimitHit];
 
 /** A knex migration source over {@link MIGRATIONS}. */
 export const migrationSource: Knex.MigrationSource<Migration> = {
