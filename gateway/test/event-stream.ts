@@ -22,10 +22,8 @@ export async function waitForStdout(p: Platform, id: string, pattern: RegExp): P
       const data = /^data: (.*)$/m.exec(block)?.[1];
       if (event === 'stdout' && data) stdout += (JSON.parse(data) as { data: string }).data;
       const match = pattern.exec(stdout);
-      if (match) {
-        await res.body!.cancel();
-        return match;
-      }
+      // Leaving the loop releases the stream (the iterator's return cancels it).
+      if (match) return match;
       if (event === 'done') throw new Error(`the evaluation ended before its stdout matched ${pattern}: ${data}`);
     }
   }

@@ -55,7 +55,15 @@ for (const runtime of ['runc', 'runsc'] as const) {
       const hostBaseline = await host();
       assert.ok(Object.values(hostBaseline).every((v) => v === 'ok'), `the host itself cannot use: ${JSON.stringify(hostBaseline)}`);
 
-      const submitted = await p.request('POST', '/v1/evaluations', { language: 'python', files: [{ name: 'main.py', content: code }], args: ['hoard'], limits: { timeoutMs: 30_000 } });
+      const submitted = await p.request('POST', '/v1/evaluations', {
+        language: 'python',
+        files: [{ name: 'main.py', content: code }],
+        // Under gVisor forked processes are sentry tasks whose host threads the pids cgroup bounds: a
+        // hoard of them takes the whole sandbox down (the corpus's fork bombs cover that), so there
+        // the hoarder keeps to the other resources.
+        args: ['hoard', runtime === 'runsc' ? '0' : '100000'],
+        limits: { timeoutMs: 30_000 },
+      });
       assert.equal(submitted.status, 202, submitted.text);
       const id = submitted.json.id as string;
       try {

@@ -2,6 +2,8 @@
 #   hoard: take as much as the sandbox lets one evaluation take of every resource the kernel counts
 #          per user (or per user up the user-namespace hierarchy), print HOARDING <json>, then hold it
 #          all until killed.
+#          A second argument caps the processes it forks (under gVisor a fork bomb takes the whole
+#          sandbox down with the sentry's host threads, which would end the hoard).
 #   use:   take a little of each ("host": the same, run on the host); print one JSON line: resource -> "ok" or the errno that refused it.
 # gateway/test/kernel-budgets.test.ts compares "use" in a second evaluation, and from the host,
 # while one evaluation hoards, with "use" while nobody does: hoarding must change nothing for them.
@@ -150,7 +152,7 @@ def processes():
             while True:
                 time.sleep(3600)
         held.append(pid)
-    take("processes", one, 100_000)
+    take("processes", one, int(sys.argv[2]) if len(sys.argv) > 2 else 100_000)
     if not hoard:
         for pid in held[-2:]:
             if isinstance(pid, int):
