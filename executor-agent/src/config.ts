@@ -22,6 +22,11 @@ export interface AgentConfig {
   idleTimeoutMs: number;
   /** Exit after this many tasks (0: no limit). */
   maxTasks: number;
+  /**
+   * The agent's private directory for programs' files and the host's uid pool leases; empty: the
+   * sandbox's default (`<tmpdir>/crucible-sandbox`), which every agent on a host must share.
+   */
+  sandboxDir: string;
 }
 
 /** Reads the agent's configuration once, at the edge; every default lives here. */
@@ -54,6 +59,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Agent
     logLevel: env.CRUCIBLE_LOG_LEVEL ?? 'info',
     idleTimeoutMs: nonNegativeInt(env.CRUCIBLE_AGENT_IDLE_TIMEOUT_MS, 'CRUCIBLE_AGENT_IDLE_TIMEOUT_MS'),
     maxTasks: nonNegativeInt(env.CRUCIBLE_AGENT_MAX_TASKS, 'CRUCIBLE_AGENT_MAX_TASKS'),
+    sandboxDir: env.CRUCIBLE_SANDBOX_DIR ?? '',
   });
 }
 

@@ -20,6 +20,7 @@ const sandboxes = new Map<RuntimeKind, Sandbox>([
       docker: config.dockerHost || undefined,
       agentId: config.agentId,
       runtime: config.containerRuntime,
+      ...(config.sandboxDir ? { sandboxDir: config.sandboxDir } : {}),
       ...(config.allowedContainerRuntimes.length > 0 ? { allowedRuntimes: config.allowedContainerRuntimes } : {}),
     }),
   ],

@@ -35,6 +35,7 @@ const input: ContainerSpecInput = {
   args: ['--flag', 'x'],
   limits: { ...DEFAULT_LIMITS, memoryMb: 64, pids: 16, cpus: 0.5, timeoutMs: 2000 },
   hostCodeDir: '/tmp/crucible-code-abc',
+  uid: 20_007,
   seccompProfile: '{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[]}',
   now: 1_000_000,
 };
@@ -47,7 +48,7 @@ describe('containerSpec', () => {
     assert.equal(host.NetworkMode, 'none');
     assert.equal(spec.NetworkDisabled, true);
     assert.equal(host.ReadonlyRootfs, true);
-    assert.equal(spec.User, '65534:65534');
+    assert.equal(spec.User, '20007:20007');
     assert.deepEqual(host.CapDrop, ['ALL']);
     assert.equal(host.CapAdd, undefined);
     assert.deepEqual(host.SecurityOpt, ['no-new-privileges', `seccomp=${input.seccompProfile}`]);

@@ -14,6 +14,8 @@ const MUST_DENY = [
   'unshare', 'setns', 'mount', 'umount', 'umount2', 'pivot_root', 'init_module', 'finit_module', 'delete_module', 'kexec_load',
   'kexec_file_load', 'reboot', 'swapon', 'swapoff', 'clock_settime', 'clock_adjtime', 'settimeofday', 'adjtimex', 'acct', 'quotactl',
   'io_uring_setup', 'open_by_handle_at', 'syslog', 'chroot', 'iopl', 'ioperm', 'fsopen', 'fsmount', 'move_mount', 'open_tree',
+  // Per-user or host-wide kernel budgets no rlimit bounds, memfd exec past noexec, host-wide write-back.
+  'inotify_init', 'inotify_init1', 'io_setup', 'memfd_create', 'sync', 'syncfs', 'fanotify_init',
 ];
 
 interface Rule {
@@ -33,6 +35,13 @@ describe('seccomp profile', async () => {
 
   it('allows none of the calls the sandbox must deny', () => {
     for (const name of MUST_DENY) assert.deepEqual(allowed(name), [], name);
+  });
+
+  it('answers inotify and native AIO with ENOSYS, so programs fall back to polling and threads', () => {
+    for (const name of ['inotify_init', 'inotify_init1', 'io_setup']) {
+      const rules = raw.syscalls.filter((r) => r.names.includes(name));
+      assert.deepEqual(rules.map((r) => [r.action, (r as { errnoRet?: number }).errnoRet]), [['SCMP_ACT_ERRNO', 38]], name);
+    }
   });
 
   it('allows clone only without namespace flags, and personality only to read it', () => {

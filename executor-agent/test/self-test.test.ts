@@ -4,7 +4,7 @@
 // Also: a sandbox whose self-test fails refuses its languages with the reason. Needs DOCKER_HOST.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -12,7 +12,9 @@ import { after, before, describe, it } from 'node:test';
 import Docker from 'dockerode';
 import { ContainerSandbox, DEFAULT_RUNTIMES_DIR, loadRuntimeCatalog } from '../src/sandbox/container/index.js';
 import { loadSeccompProfile } from '../src/sandbox/container/security-profiles.js';
+import { prepareSandboxDirs } from '../src/sandbox/container/sandbox-dir.js';
 import { enforcementSelfTest, type SelfTestInput } from '../src/sandbox/container/self-test.js';
+import { UidPool } from '../src/sandbox/container/uid-pool.js';
 
 const DOCKER_HOST = process.env.DOCKER_HOST || 'unix:///run/crucible/docker.sock';
 const docker = new Docker({ socketPath: DOCKER_HOST.replace(/^unix:\/\//, ''), host: undefined });
@@ -20,14 +22,30 @@ const docker = new Docker({ socketPath: DOCKER_HOST.replace(/^unix:\/\//, ''), h
 describe('enforcement self-test (real engine)', () => {
   let input: Omit<SelfTestInput, 'runtime' | 'cacheDir'>;
   let cacheDir: string;
+  let agentDir: string;
   before(async () => {
     await promisify(execFile)('bash', [join(DEFAULT_RUNTIMES_DIR, 'build-images.sh'), 'python'], { env: { ...process.env, DOCKER_HOST } });
     const python = (await loadRuntimeCatalog()).find((d) => d.id === 'python')!;
-    const info = (await docker.info()) as { ID: string };
-    input = { docker, engineId: info.ID, image: python.image, seccomp: await loadSeccompProfile(), agentId: `selftest-test-${process.pid}` };
+    const info = (await docker.info()) as { ID: string; DockerRootDir: string };
+    agentDir = await mkdtemp(join(tmpdir(), 'crucible-selftest-agent-'));
+    // Like /tmp itself: gVisor's gofer (the engine's remapped root) must reach the code directory.
+    await chmod(agentDir, 0o711);
+    const dirs = await prepareSandboxDirs(join(agentDir, 'agent'), info.DockerRootDir);
+    input = {
+      docker,
+      engineId: info.ID,
+      image: python.image,
+      seccomp: await loadSeccompProfile(),
+      agentId: `selftest-test-${process.pid}`,
+      codeDirParent: dirs.code,
+      uids: new UidPool(dirs.uids, 60_000),
+    };
     cacheDir = await mkdtemp(join(tmpdir(), 'crucible-selftest-test-'));
   });
-  after(() => rm(cacheDir, { recursive: true, force: true }));
+  after(async () => {
+    await rm(cacheDir, { recursive: true, force: true });
+    await rm(agentDir, { recursive: true, force: true });
+  });
 
   for (const runtime of ['runc', 'runsc'] as const) {
     it(`passes on this engine under ${runtime}, then reuses the verdict`, async () => {
@@ -67,6 +85,36 @@ describe('enforcement self-test (real engine)', () => {
     const all = v.problems.join('; ');
     assert.match(all, /pids limit not enforced/);
     assert.match(all, /root filesystem is writable/);
+  });
+
+  it('catches a program not running as its pooled uid, or without the per-sandbox rlimits', async () => {
+    const v = await enforcementSelfTest({
+      ...input,
+      runtime: 'runc',
+      cacheDir,
+      // What an engine ignoring User and Ulimits amounts to: every sandbox one uid, the engine's limits.
+      tamper: (spec) => ({ ...spec, User: '65534:65534', HostConfig: { ...spec.HostConfig, Ulimits: [] } }),
+    });
+    assert.equal(v.ok, false);
+    const all = v.problems.join('; ');
+    assert.match(all, /ran as uid 65534:65534, not its pooled uid 2\d{4}/);
+    for (const name of ['sigpending', 'msgqueue', 'memlock', 'nproc']) assert.match(all, new RegExp(`rlimit ${name} not applied`));
+  });
+
+  it('a sandbox whose private directory is not its own refuses every language, saying why', async () => {
+    const planted = join(agentDir, 'planted');
+    await mkdir(planted);
+    await chown(planted, 4242, 4242); // another local user got there first
+    const sb = new ContainerSandbox({ docker: DOCKER_HOST, agentId: `selftest-planted-${process.pid}`, sandboxDir: planted });
+    try {
+      await sb.init();
+      for (const l of sb.languages()) {
+        assert.equal(l.available, false, l.id);
+        assert.match(l.reason!, /private directory is unusable: .*must be a directory owned by the agent/);
+      }
+    } finally {
+      await sb[Symbol.asyncDispose]();
+    }
   });
 
   it('a sandbox whose self-test fails refuses its languages, saying why', async () => {

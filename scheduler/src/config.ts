@@ -43,6 +43,8 @@ export interface SchedulerConfig {
   /** Passed through to agents only. */
   agentPath: string;
   dockerHost: string;
+  /** The agents' private directory (CRUCIBLE_SANDBOX_DIR); empty: the agent's default. */
+  agentSandboxDir: string;
   containerRuntime: string;
   logLevel: string;
 }
@@ -80,6 +82,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Sched
     agentRedisUrl: env.CRUCIBLE_AGENT_REDIS_URL || (env.REDIS_URL ?? 'redis://127.0.0.1:6379'),
     agentPath: env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
     dockerHost: env.DOCKER_HOST ?? '',
+    agentSandboxDir: env.CRUCIBLE_SANDBOX_DIR ?? '',
     containerRuntime: env.CRUCIBLE_CONTAINER_RUNTIME ?? 'runc',
     logLevel: env.CRUCIBLE_LOG_LEVEL ?? 'info',
   });

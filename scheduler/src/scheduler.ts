@@ -149,5 +149,6 @@ function agentEnv(config: SchedulerConfig): Record<string, string> {
     CRUCIBLE_LOG_LEVEL: config.logLevel,
   };
   if (config.dockerHost) env.DOCKER_HOST = config.dockerHost;
+  if (config.agentSandboxDir) env.CRUCIBLE_SANDBOX_DIR = config.agentSandboxDir;
   return env;
 }

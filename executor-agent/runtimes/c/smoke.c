@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 int main(void) {
-  if (getuid() != 65534) return 1;
+  if (getuid() == 0 || getgid() == 0) return 1; // any unprivileged uid: each sandbox has its own
   if (fabs(sqrt(2.0) * sqrt(2.0) - 2.0) > 1e-9) return 2;
   FILE *f = fopen("/tmp/smoke", "w+");
   if (!f || fputs("ok", f) < 0) return 3;

@@ -7,7 +7,7 @@
 #include <vector>
 
 int main() {
-  if (getuid() != 65534) return 1;
+  if (getuid() == 0 || getgid() == 0) return 1; // any unprivileged uid: each sandbox has its own
   std::vector<int> v{3, 1, 2};
   std::sort(v.begin(), v.end());
   std::map<std::string, int> m{{"a", v[0]}};

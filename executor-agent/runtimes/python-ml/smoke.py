@@ -7,7 +7,7 @@ import pandas as pd
 from scipy import linalg
 from sklearn.linear_model import LinearRegression
 
-assert os.getuid() == 65534
+assert os.getuid() != 0 and os.getgid() != 0  # any unprivileged uid: each sandbox has its own
 a = np.array([[2.0, 0.0], [0.0, 4.0]])
 assert np.allclose(linalg.inv(a), [[0.5, 0], [0, 0.25]])
 df = pd.DataFrame({"x": [1, 2, 3], "y": [2, 4, 6]})

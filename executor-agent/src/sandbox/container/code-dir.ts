@@ -1,5 +1,5 @@
-import { chmod, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { constants } from 'node:fs';
+import { chmod, copyFile, lstat, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SourceFile } from '@crucible/storage/domain';
 import { InvalidProgramError } from '../sandbox.js';
@@ -35,6 +35,7 @@ export function decodeFiles(files: readonly SourceFile[]): { name: string; data:
 
 const PREFIX = 'crucible-code-';
 const BUILD_PREFIX = 'crucible-build-out-';
+const SEALED_PREFIX = 'crucible-build-run-';
 
 /** A per-evaluation host directory holding the submitted files, bind-mounted read-only. */
 export interface CodeDir extends AsyncDisposable {
@@ -42,11 +43,13 @@ export interface CodeDir extends AsyncDisposable {
 }
 
 /**
- * Writes the files into a fresh directory under `parent`. Files are 0444 and the directory 0555:
- * with userns-remap the program's uid maps to an unprivileged host uid that reads them as "other",
- * and nothing can be changed from inside even if the mount were writable.
+ * Writes the files into a fresh directory under `parent`, which must be the agent's private code
+ * directory (`securePrivateDir`): no other host user can traverse it, so nobody but the agent and
+ * the engine can read a submission. Files are 0444 and the directory 0555, owned by the agent:
+ * the program's pooled uid reads them as "other" and can change nothing even if the mount were
+ * writable.
  */
-export async function createCodeDir(files: readonly SourceFile[], parent: string = tmpdir()): Promise<CodeDir> {
+export async function createCodeDir(files: readonly SourceFile[], parent: string): Promise<CodeDir> {
   const decoded = decodeFiles(files);
   const path = await mkdtemp(join(parent, PREFIX));
   const dispose = () => removeCodeDir(path);
@@ -67,15 +70,61 @@ export async function createCodeDir(files: readonly SourceFile[], parent: string
 export type BuildDir = CodeDir;
 
 /**
- * An empty directory for a compile step's output. It is 0777 because the compiler runs as the
- * container's uid, which userns-remap maps to an unprivileged host uid the agent does not know;
- * the run step then mounts it read-only. Its parent is 0711 and its name random, so no other
- * host user can find it to plant a file.
+ * An empty directory for a compile step's output, under the private parent. It is 0777 because
+ * the compiler runs as the sandbox's pooled uid, remapped to a host uid the agent does not
+ * choose; no other host user can reach it (the parent is not traversable for them) and no other
+ * sandbox sees it. What the compiler leaves there is never run from it: `sealBuild` copies it.
  */
-export async function createBuildDir(parent: string = tmpdir()): Promise<BuildDir> {
+export async function createBuildDir(parent: string): Promise<BuildDir> {
   const path = await mkdtemp(join(parent, BUILD_PREFIX));
   await chmod(path, 0o777);
   return { path, [Symbol.asyncDispose]: () => removeCodeDir(path) };
+}
+
+/** Bounds on what a compile step may leave for the run: more is a compile failure, not a copy. */
+const SEAL_MAX_BYTES = 256 * 1024 * 1024;
+const SEAL_MAX_ENTRIES = 4096;
+
+/**
+ * Makes a compile step's output immutable for the run: once the compile container is gone, its
+ * regular files and directories are copied into a fresh directory the agent owns (files 0755 if
+ * the compiler made them executable, else 0644; directories 0755), which the run mounts
+ * read-only. The program's uid then cannot replace `/build/main` (it is not the owner), and
+ * nothing the compile step left running or linked can change what runs. Symlinks, devices, fifos
+ * and sockets are not copied: a compiler has no business leaving them, and a symlink could point
+ * the run at a file of the compile step's choosing. Past the bounds it throws InvalidProgramError.
+ */
+export async function sealBuild(build: BuildDir, parent: string): Promise<BuildDir> {
+  const sealed = await mkdtemp(join(parent, SEALED_PREFIX));
+  const dispose = () => removeCodeDir(sealed);
+  try {
+    let bytes = 0;
+    let entries = 0;
+    const copy = async (from: string, to: string): Promise<void> => {
+      for (const name of await readdir(from)) {
+        if (++entries > SEAL_MAX_ENTRIES) throw new InvalidProgramError(`the build output has more than ${SEAL_MAX_ENTRIES} entries`);
+        const src = join(from, name);
+        const dst = join(to, name);
+        const info = await lstat(src);
+        if (info.isDirectory()) {
+          await mkdir(dst, { mode: 0o755 });
+          await chmod(dst, 0o755);
+          await copy(src, dst);
+        } else if (info.isFile()) {
+          bytes += info.size;
+          if (bytes > SEAL_MAX_BYTES) throw new InvalidProgramError(`the build output is larger than ${SEAL_MAX_BYTES / 1024 / 1024} MiB`);
+          await copyFile(src, dst, constants.COPYFILE_EXCL);
+          await chmod(dst, info.mode & 0o111 ? 0o755 : 0o644);
+        }
+      }
+    };
+    await copy(build.path, sealed);
+    await chmod(sealed, 0o755);
+  } catch (err) {
+    await dispose();
+    throw err;
+  }
+  return { path: sealed, [Symbol.asyncDispose]: dispose };
 }
 
 async function removeCodeDir(path: string): Promise<void> {
@@ -85,16 +134,17 @@ async function removeCodeDir(path: string): Promise<void> {
 }
 
 /**
- * Removes code directories under `parent` older than `olderThanMs`: those of an agent that died
- * mid-run. No live run keeps its directory past its deadline, so the age alone proves it orphaned.
+ * Removes code, build and sealed-build directories under `parent` (the private code directory)
+ * older than `olderThanMs`: those of an agent that died mid-run. No live run keeps its directory
+ * past its deadline, so the age alone proves it orphaned.
  */
-export async function reapCodeDirs(olderThanMs: number, parent: string = tmpdir(), now: number = Date.now()): Promise<string[]> {
-  const names = (await readdir(parent)).filter((n) => n.startsWith(PREFIX) || n.startsWith(BUILD_PREFIX));
+export async function reapCodeDirs(olderThanMs: number, parent: string, now: number = Date.now()): Promise<string[]> {
+  const names = (await readdir(parent)).filter((n) => [PREFIX, BUILD_PREFIX, SEALED_PREFIX].some((p) => n.startsWith(p)));
   const stale: string[] = [];
   await Promise.all(
     names.map(async (name) => {
       const path = join(parent, name);
-      const info = await stat(path).catch(() => undefined);
+      const info = await lstat(path).catch(() => undefined);
       if (info?.isDirectory() && now - info.mtimeMs > olderThanMs) {
         await removeCodeDir(path);
         stale.push(path);

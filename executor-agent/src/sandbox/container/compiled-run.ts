@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
 import type { CompileResult, Limits, RunResult } from '@crucible/storage/domain';
-import { PlatformError, type RunRequest } from '../sandbox.js';
-import { createBuildDir, type BuildDir } from './code-dir.js';
+import { InvalidProgramError, PlatformError, type RunRequest } from '../sandbox.js';
+import { createBuildDir, sealBuild, type BuildDir } from './code-dir.js';
 import { runContainer } from './container-run.js';
 import { containerSpec, type ContainerSpecInput } from './container-spec.js';
 import { messageOf } from './docker-client.js';
@@ -12,8 +12,8 @@ export interface CompiledRun {
   definition: RuntimeDefinition;
   compile: NonNullable<RuntimeDefinition['compile']>;
   base: Omit<ContainerSpecInput, 'run' | 'entryFile' | 'args' | 'limits' | 'now' | 'build'>;
-  /** Where the build directory is made (the code directories' parent). */
-  buildParent?: string | undefined;
+  /** Where the build directories are made: the agent's private code directory. */
+  buildParent: string;
 }
 
 /**
@@ -56,9 +56,21 @@ export async function compileAndRun(docker: Docker, job: CompiledRun, request: R
     if (compiled.stderrBase64) request.onOutput?.('stderr', Buffer.from(compiled.stderrBase64, 'base64'));
     return { ...compiled, stdout: '', stdoutBase64: '', compile: step };
   }
+  // The compile container is gone (runContainer removed it): freeze what it left, so nothing can
+  // change the binary between the two steps.
+  let sealed: BuildDir;
+  try {
+    sealed = await sealBuild(build, job.buildParent);
+  } catch (err) {
+    if (!(err instanceof InvalidProgramError)) throw new PlatformError(`could not seal the build output: ${messageOf(err)}`, { cause: err });
+    const stderr = `crucible: the compile step's output cannot be run: ${err.message}\n`;
+    request.onOutput?.('stderr', stderr);
+    return { ...compiled, outcome: 'error', stdout: '', stderr, compile: step };
+  }
+  await using _sealed = sealed;
   const run = await runContainer(
     docker,
-    containerSpec({ ...base, run: definition.run, entryFile: null, args: request.args, limits: request.limits, build: { hostDir: build.path, writable: false }, now: Date.now() }),
+    containerSpec({ ...base, run: definition.run, entryFile: null, args: request.args, limits: request.limits, build: { hostDir: sealed.path, writable: false }, now: Date.now() }),
     { ...request, onStart },
     signal,
   );

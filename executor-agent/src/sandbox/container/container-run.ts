@@ -7,6 +7,7 @@ import { engineCall, messageOf, statusOf } from './docker-client.js';
 import { DockerStreamDemuxer } from './docker-output.js';
 import { decideOutcome, type KillReason } from './outcome.js';
 import { MemoryWatch } from './memory-watch.js';
+import { OomGuard } from './oom-pin.js';
 import { PidsWatch } from './pids-watch.js';
 
 /** How long past the deadline a container may take to die before the engine is deemed broken. */
@@ -29,6 +30,7 @@ export async function runContainer(docker: Docker, spec: Docker.ContainerCreateO
   let deadline: NodeJS.Timeout | undefined;
   let pids: PidsWatch | undefined;
   let memory: MemoryWatch | undefined;
+  let oom: OomGuard | undefined;
 
   // A throwing callback must not crash the agent from inside a stream event, nor leak the
   // container: its first error is rethrown once the container is gone.
@@ -102,6 +104,7 @@ export async function runContainer(docker: Docker, spec: Docker.ContainerCreateO
     pids.start();
     memory = new MemoryWatch(c.id);
     memory.start();
+    if (spec.HostConfig?.Runtime !== 'runsc') oom = await guardOomScore(c.id);
     if (killedFor) sendKill();
     deadline = setTimeout(() => kill('timeout'), limits.timeoutMs);
     announceStart();
@@ -126,11 +129,27 @@ export async function runContainer(docker: Docker, spec: Docker.ContainerCreateO
     clearTimeout(deadline);
     void pids?.stop();
     void memory?.stop();
+    void oom?.stop();
     signal.removeEventListener('abort', onAbort);
     attach?.destroy();
     if (container) await removeContainer(container);
     // Deliberately from finally: the caller's own callback error is the one to report.
     if (callbackError) throw callbackError.error;
+  }
+}
+
+/**
+ * Pins and guards the OOM score of a runc container's processes (oom-pin.ts); under runsc the program's
+ * processes live inside the sentry, whose own host score the engine sets and the program cannot
+ * reach. A container that cannot be pinned must not run: the finally block removes it.
+ */
+async function guardOomScore(id: string): Promise<OomGuard> {
+  const guard = new OomGuard(id);
+  try {
+    await guard.pin();
+    return guard;
+  } catch (err) {
+    throw new PlatformError(`could not pin the sandbox's OOM score: ${messageOf(err)}`, { cause: err });
   }
 }
 

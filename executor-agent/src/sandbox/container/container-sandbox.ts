@@ -10,6 +10,9 @@ import { engineMode, engineProblems, type EngineInfo } from './engine-check.js';
 import { reapOrphans } from './reap.js';
 import { buildFailure, DEFAULT_RUNTIMES_DIR, loadRuntimeCatalog, type RuntimeDefinition } from './runtime-catalog.js';
 import { decideAppArmor, loadSeccompProfile, readLoadedAppArmorProfiles, type SeccompProfile } from './security-profiles.js';
+import { hierarchyBudgetProblems, readProcLimits } from './kernel-budgets.js';
+import { DEFAULT_SANDBOX_DIR, prepareSandboxDirs, type SandboxDirs } from './sandbox-dir.js';
+import { UidPool, type SandboxUid } from './uid-pool.js';
 import { enforcementSelfTest, type SelfTestInput, type SelfTestVerdict } from './self-test.js';
 
 export interface ContainerSandboxOptions {
@@ -26,7 +29,13 @@ export interface ContainerSandboxOptions {
   allowedRuntimes?: readonly ContainerRuntime[];
   /** Folder of runtime definitions; default: `executor-agent/runtimes`. */
   runtimesDir?: string;
-  /** Parent of the per-evaluation code directories; the remapped uid must be able to traverse it. */
+  /**
+   * The agent's private directory on the host (code and build directories, the uid pool's
+   * leases); default `<tmpdir>/crucible-sandbox`, shared by every agent on the host so that the
+   * uid pool is host-wide. Made traversable by the agent alone (and the engine's remapped root).
+   */
+  sandboxDir?: string;
+  /** Parent of the per-evaluation code directories; default `<sandboxDir>/code`. Secured like sandboxDir. */
   codeDirParent?: string;
   /** How long `init` waits for the engine to answer. */
   pingTimeoutMs?: number;
@@ -44,6 +53,11 @@ export interface ContainerSandboxOptions {
 
 const REAP_INTERVAL_MS = 60_000;
 const RECHECK_MS = 30_000;
+/**
+ * A dead agent's uid lease is taken over only once every container it can have made with it is
+ * gone: past its deadline label (longest run + grace) and then found by a reaper pass.
+ */
+const UID_LEASE_STALE_MS = DEFAULT_MAX_LIMITS.timeoutMs + 2 * REAP_GRACE_MS + REAP_INTERVAL_MS;
 
 /** The language whose image the enforcement self-test runs its (python) probes in. */
 const PROBE_LANGUAGE = 'python';
@@ -80,6 +94,8 @@ export class ContainerSandbox implements Sandbox {
   private verdicts = new Map<ContainerRuntime, Refusal | undefined>();
   private readonly allowed: readonly ContainerRuntime[];
   private disposed = false;
+  private dirs: SandboxDirs | undefined;
+  private uids: UidPool | undefined;
 
   constructor(private readonly opts: ContainerSandboxOptions) {
     this.engine = connectDocker(opts.docker);
@@ -137,12 +153,23 @@ export class ContainerSandbox implements Sandbox {
       this.facts = { reachable: false };
       return;
     }
+    // Programs' files and the uid pool: without a private directory nothing may run.
+    try {
+      this.dirs = await prepareSandboxDirs(this.opts.sandboxDir ?? DEFAULT_SANDBOX_DIR, info.DockerRootDir, this.opts.codeDirParent);
+      this.uids = new UidPool(this.dirs.uids, UID_LEASE_STALE_MS);
+    } catch (err) {
+      const reason = `the sandbox's private directory is unusable: ${messageOf(err)}`;
+      this.catalog = new Map(definitions.map((d) => [d.id, unavailable(d, reason)]));
+      this.facts = { reachable: true, ...engineMode(info) };
+      return;
+    }
+    const budgetProblems = hierarchyBudgetProblems(await readProcLimits());
     // Best effort: a failure here must not keep the agent from starting. Then again periodically:
     // a dead agent's containers are past their deadline labels soon after it died.
     this.reaper ??= setInterval(() => void reapOrphans(docker).catch(() => undefined), this.opts.reapIntervalMs ?? REAP_INTERVAL_MS).unref();
     await Promise.all([
       reapOrphans(docker).catch(() => undefined),
-      reapCodeDirs(DEFAULT_MAX_LIMITS.timeoutMs + REAP_GRACE_MS, this.opts.codeDirParent).catch(() => undefined),
+      reapCodeDirs(DEFAULT_MAX_LIMITS.timeoutMs + REAP_GRACE_MS, this.dirs.code).catch(() => undefined),
     ]);
     const appArmor = decideAppArmor({
       engineSecurityOptions: info.SecurityOptions ?? [],
@@ -158,7 +185,8 @@ export class ContainerSandbox implements Sandbox {
     const selfTests: Record<string, SelfTestVerdict | string> = {};
     await Promise.all(
       runtimes.map(async (runtime) => {
-        const problems = engineProblems(info, runtime);
+        // Under runsc the program's signals, queues and locks are the sentry's, never the host's.
+        const problems = [...engineProblems(info, runtime), ...(runtime === 'runc' ? budgetProblems : [])];
         if (problems.length > 0) {
           verdicts.set(runtime, { engine: true, reason: `Docker engine at ${host} cannot confine untrusted code with ${runtime}: ${problems.join('; ')}` });
           return;
@@ -177,7 +205,8 @@ export class ContainerSandbox implements Sandbox {
           seccomp: this.seccomp!,
           appArmorProfile: this.appArmorProfile,
           agentId: this.opts.agentId,
-          codeDirParent: this.opts.codeDirParent,
+          codeDirParent: this.dirs!.code,
+          uids: this.uids!,
           cacheDir: this.opts.selfTestCacheDir,
           tamper: this.opts.selfTestTamper,
         });
@@ -244,7 +273,7 @@ export class ContainerSandbox implements Sandbox {
     let code: CodeDir;
     try {
       checkLimits(request.limits);
-      code = await createCodeDir(request.files, this.opts.codeDirParent);
+      code = await createCodeDir(request.files, this.dirs!.code);
     } catch (err) {
       if (err instanceof InvalidProgramError) return invalidProgram(err, request);
       throw new PlatformError(`could not write the program's files: ${messageOf(err)}`, { cause: err });
@@ -252,7 +281,16 @@ export class ContainerSandbox implements Sandbox {
     await using _code = code;
     const runtime = this.chooseRuntime(definition, request);
     if (typeof runtime !== 'string') return invalidProgram(runtime.refused, request);
+    // One uid for the evaluation's compile and run containers, released once both are gone.
+    let lease: SandboxUid;
+    try {
+      lease = await this.uids!.acquire();
+    } catch (err) {
+      throw new PlatformError(`no sandbox uid: ${messageOf(err)}`, { cause: err });
+    }
+    await using _lease = lease;
     const base = {
+      uid: lease.uid,
       evaluationId: request.evaluationId,
       agentId: this.opts.agentId,
       image: definition.image,
@@ -273,7 +311,7 @@ export class ContainerSandbox implements Sandbox {
       // `return await`: the code directory must outlive the run, not just its start.
       return await runContainer(this.engine.docker, spec, request, signal);
     }
-    return await compileAndRun(this.engine.docker, { definition, compile: definition.compile, base, buildParent: this.opts.codeDirParent }, request, signal);
+    return await compileAndRun(this.engine.docker, { definition, compile: definition.compile, base, buildParent: this.dirs!.code }, request, signal);
   }
 
   /**

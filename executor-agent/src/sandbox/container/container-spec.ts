@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import type { ContainerRuntime, Limits } from '@crucible/storage/domain';
 import { InvalidProgramError } from '../sandbox.js';
+import { SANDBOX_OOM_SCORE_ADJ } from './oom-pin.js';
 
 /** Labels on every container the sandbox creates; `reapOrphans` finds leftovers by them. */
 export const LABELS = {
@@ -49,6 +50,11 @@ export interface ContainerSpecInput {
   limits: Limits;
   /** Host directory with the files, bind-mounted read-only at CODE_DIR. */
   hostCodeDir: string;
+  /**
+   * The container uid (and gid) the program runs as: one per concurrently running sandbox, from
+   * the host's UidPool, so no two sandboxes share the kernel's per-user budgets.
+   */
+  uid: number;
   /** Creation time, epoch ms. */
   now: number;
 }
@@ -84,18 +90,12 @@ export function containerSpec(input: ContainerSpecInput): Docker.ContainerCreate
     Memory: memoryBytes,
     // Equal to Memory: no swap, so the memory limit is a hard one.
     MemorySwap: memoryBytes,
-    // Under host memory pressure, the sandbox is what the kernel kills first.
-    OomScoreAdj: 1000,
+    // Under host memory pressure, the sandbox is what the kernel kills first (pinned from the
+    // host after start under runc, so the program cannot lower it: oom-pin.ts).
+    OomScoreAdj: SANDBOX_OOM_SCORE_ADJ,
     PidsLimit: input.runtime === 'runsc' ? limits.pids + RUNSC_PIDS_OVERHEAD : limits.pids,
     NanoCpus: Math.round(limits.cpus * 1e9),
-    Ulimits: [
-      { Name: 'nofile', Soft: 256, Hard: 256 },
-      // RLIMIT_NPROC counts per host uid, shared by every sandbox on the host (userns-remap maps
-      // them all to one uid), so it is only a host-wide backstop; PidsLimit is the real bound.
-      { Name: 'nproc', Soft: 4096, Hard: 4096 },
-      { Name: 'fsize', Soft: TMPFS_MB * MiB, Hard: TMPFS_MB * MiB },
-      { Name: 'core', Soft: 0, Hard: 0 },
-    ],
+    Ulimits: sandboxUlimits(input.runtime === 'runsc' ? limits.pids + RUNSC_PIDS_OVERHEAD : limits.pids),
     // A tiny init as PID 1: the program gets normal signal semantics, zombies are reaped, and
     // when the program exits the init exits, which kills every process left in the container.
     Init: true,
@@ -109,7 +109,7 @@ export function containerSpec(input: ContainerSpecInput): Docker.ContainerCreate
     // An absolute path: a file named like an option ("-c") is still run as a file.
     Cmd: [...input.run, ...(input.entryFile === null ? [] : [`${CODE_DIR}/${input.entryFile}`]), ...input.args],
     WorkingDir: CODE_DIR,
-    User: '65534:65534',
+    User: `${input.uid}:${input.uid}`,
     Hostname: 'sandbox',
     // Only these (Docker adds HOSTNAME): nothing of the agent's environment reaches the program.
     Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'LANG=C.UTF-8', 'HOME=/tmp'],
@@ -131,6 +131,47 @@ export function containerSpec(input: ContainerSpecInput): Docker.ContainerCreate
     },
     HostConfig: hostConfig,
   };
+}
+
+/**
+ * Per-process rlimits, the same for every sandbox. The kernel counts pending signals, POSIX
+ * message-queue bytes, shm-locked memory and processes per user *and up the user-namespace
+ * hierarchy*: every container's charge is added to host root's counter too, and checked there
+ * against the engine's own limits (96,365 signals and processes, 819,200 queue bytes, 8 MiB
+ * locked on this host). An rlimit caps what one sandbox can add, so the total any number of them
+ * can add is at most SANDBOX_UID_COUNT times it; the agent checks at start that this total stays
+ * below half of its own limits (`hierarchyBudgetProblems`), so neither another sandbox nor the
+ * host can be denied.
+ */
+export const SANDBOX_RLIMITS = {
+  /** Enough for a program's own signalling (a handful are ever pending); 256 × 128 ≪ 96,365. */
+  sigpending: 128,
+  /**
+   * Zero: no POSIX message queue can be created (the smallest queue charges a few hundred bytes,
+   * so mq_open(O_CREAT) fails with EMFILE). No runtime needs one, and the engine's limit equals
+   * host root's own, so any share would let 1–2 sandboxes deny root its queues.
+   */
+  msgqueue: 0,
+  /** 16 KiB: mlock of a few secret pages works; 256 × 16 KiB = 4 MiB stays below half the engine's 8 MiB. */
+  memlock: 16 * 1024,
+} as const;
+
+/** How far nproc sits above PidsLimit: the pids cgroup stays the limit a fork bomb meets (and `pidsLimitHit` reports). */
+const NPROC_SLACK = 16;
+
+export function sandboxUlimits(pids: number): { Name: string; Soft: number; Hard: number }[] {
+  const limit = (Name: string, n: number) => ({ Name, Soft: n, Hard: n });
+  return [
+    limit('nofile', 256),
+    // Counted per container (its own user namespace) and up to host root: bounded per sandbox, so
+    // all of them together stay far below the engine's 96,365.
+    limit('nproc', pids + NPROC_SLACK),
+    limit('fsize', TMPFS_MB * MiB),
+    limit('core', 0),
+    limit('sigpending', SANDBOX_RLIMITS.sigpending),
+    limit('msgqueue', SANDBOX_RLIMITS.msgqueue),
+    limit('memlock', SANDBOX_RLIMITS.memlock),
+  ];
 }
 
 /** The smallest memory limit the engine accepts. */

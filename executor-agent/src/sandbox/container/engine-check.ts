@@ -11,6 +11,8 @@ export interface EngineInfo {
   Runtimes?: Record<string, unknown>;
   /** Identifies the engine: the self-test verdict is cached per engine. */
   ID?: string;
+  /** `<root>/<uid>.<gid>` under userns-remap: names the engine's remapped root. */
+  DockerRootDir?: string;
 }
 
 /** How the engine isolates users, as `/readyz` reports it. */

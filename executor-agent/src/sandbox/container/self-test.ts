@@ -6,24 +6,26 @@ import type Docker from 'dockerode';
 import type { Limits, RunResult } from '@crucible/storage/domain';
 import { createCodeDir } from './code-dir.js';
 import { runContainer } from './container-run.js';
-import { containerSpec, type ContainerRuntime } from './container-spec.js';
+import { containerSpec, RUNSC_PIDS_OVERHEAD, SANDBOX_RLIMITS, sandboxUlimits, type ContainerRuntime } from './container-spec.js';
+import type { UidPool } from './uid-pool.js';
 import { messageOf } from './docker-client.js';
 
 /**
  * The enforcement self-test: before an agent runs untrusted code, probe containers — made exactly
- * as evaluations are — try to exceed memory, pids, the network and the read-only root. A limit
+ * as evaluations are — try to exceed memory, pids, the network and the read-only root, and check
+ * the kernel budgets (pooled uid, rlimits, pinned OOM score). A limit
  * the engine accepts but does not enforce (the rootless-on-cgroup-v1 trap, a kernel without
  * swap accounting, a runtime that ignores a flag) shows up as a probe that got away with it, and
  * every language of that engine runtime is then refused with the probe's finding as the reason.
  *
- * Cost: three small containers run at once (~1 s on runc, ~2 s on runsc). A passing verdict is
+ * Cost: four small containers run at once (~1 s on runc, ~2 s on runsc). A passing verdict is
  * cached on disk per engine ID + runtime + probe image + seccomp version + this file's probe
  * version for VERDICT_TTL_MS, so the many agents a test run or a scale-up starts pay it once.
  * A failing verdict is never cached: the agent re-checks unavailable languages periodically.
  */
 
 /** Bump when the probes change, so no verdict of older probes is reused. */
-const PROBE_VERSION = 1;
+const PROBE_VERSION = 2;
 const VERDICT_TTL_MS = 10 * 60_000;
 
 /** Memory probe: 32 MiB limit, tries to hold 256 MiB. Must end as memory_limit. */
@@ -74,6 +76,35 @@ print(json.dumps(out), flush=True)
 os._exit(0)
 `;
 
+/**
+ * Kernel budgets, in one container: the uid it runs as, the rlimits it got, and (under runc)
+ * whether its OOM score stays 1000. It lowers the score to 0 and watches: refused (a floor set
+ * by an agent with CAP_SYS_RESOURCE) or put back by the agent's guard within 2 s is kept; still
+ * lowered after 2 s means nothing guards it.
+ */
+const KERNEL_PROBE = `
+import json, os, resource, time
+out = {"uid": os.getuid(), "gid": os.getgid()}
+for name in ("SIGPENDING", "MSGQUEUE", "MEMLOCK", "NPROC"):
+    out[name.lower()] = resource.getrlimit(getattr(resource, "RLIMIT_" + name))[1]
+time.sleep(0.2)  # past the pin at start
+try:
+    with open("/proc/self/oom_score_adj", "w") as f:
+        f.write("0")
+    out["oom"] = "lowered"
+    until = time.monotonic() + 2
+    while time.monotonic() < until:
+        if open("/proc/self/oom_score_adj").read().strip() == "1000":
+            out["oom"] = "restored"
+            break
+        time.sleep(0.01)
+except OSError:
+    out["oom"] = "pinned"
+out["oom_score_adj"] = open("/proc/self/oom_score_adj").read().strip()
+print(json.dumps(out), flush=True)
+os._exit(0)
+`;
+
 const PROBE_PIDS = 8;
 
 export interface SelfTestInput {
@@ -85,7 +116,10 @@ export interface SelfTestInput {
   seccomp: { json: string; version: string };
   appArmorProfile?: string | undefined;
   agentId: string;
-  codeDirParent?: string | undefined;
+  /** The agent's private code directory. */
+  codeDirParent: string;
+  /** The host's uid pool: each probe runs as a pooled uid, as evaluations do. */
+  uids: UidPool;
   cacheDir?: string | undefined;
   now?: number;
   /**
@@ -133,9 +167,11 @@ export async function enforcementSelfTest(input: SelfTestInput): Promise<SelfTes
 }
 
 async function runProbes(input: SelfTestInput): Promise<string[]> {
-  const probe = async (name: string, code: string, limits: Limits): Promise<RunResult> => {
+  const probe = async (name: string, code: string, limits: Limits): Promise<RunResult & { uid: number }> => {
     await using dir = await createCodeDir([{ name: 'probe.py', content: code, encoding: 'utf8' }], input.codeDirParent);
+    await using lease = await input.uids.acquire();
     const spec = containerSpec({
+      uid: lease.uid,
       evaluationId: `selftest-${name}-${process.pid}`,
       agentId: input.agentId,
       image: input.image,
@@ -150,15 +186,17 @@ async function runProbes(input: SelfTestInput): Promise<string[]> {
       now: Date.now(),
     });
     const request = { evaluationId: spec.Labels!['crucible.evaluation']!, language: 'selftest', files: [], stdin: '', args: [], limits };
-    return await runContainer(input.docker, input.tamper ? input.tamper(spec) : spec, request, new AbortController().signal);
+    const result = await runContainer(input.docker, input.tamper ? input.tamper(spec) : spec, request, new AbortController().signal);
+    return { ...result, uid: lease.uid };
   };
   const base: Limits = { timeoutMs: 15_000, memoryMb: 64, cpus: 1, pids: PROBE_PIDS, outputBytes: 64 * 1024 };
-  const [memory, pids, confinement] = await Promise.all([
+  const [memory, pids, confinement, kernel] = await Promise.all([
     probe('memory', MEMORY_PROBE, { ...base, memoryMb: 32, pids: 16 }),
     probe('pids', PIDS_PROBE, base),
     probe('confinement', CONFINEMENT_PROBE, { ...base, pids: 16 }),
+    probe('kernel', KERNEL_PROBE, { ...base, pids: 16 }),
   ]);
-  return [...judgeMemory(memory), ...judgePids(pids), ...judgeConfinement(confinement)];
+  return [...judgeMemory(memory), ...judgePids(pids), ...judgeConfinement(confinement), ...judgeKernel(kernel, { uid: kernel.uid, runtime: input.runtime, pids: 16 })];
 }
 
 /**
@@ -200,5 +238,35 @@ export function judgeConfinement(r: Pick<RunResult, 'outcome' | 'stdout' | 'stde
   if (f.routes !== 0) problems.push(`network not isolated: ${f.routes} routes`);
   if (f.connect !== 'failed') problems.push('network not isolated: an outside address was reachable');
   if (f.rootfs !== 'read-only') problems.push('root filesystem is writable');
+  return problems;
+}
+
+/**
+ * What the kernel probe says: the program ran as the pooled uid it was given (so no two sandboxes
+ * share per-user budgets), with the rlimits that bound its share of host root's counters, and —
+ * under runc, where its processes are host processes — could not lower its OOM score. Under
+ * gVisor the score inside is the sentry's emulation (the host score of the sentry is the
+ * engine's), so only uid and rlimits are judged there.
+ */
+export function judgeKernel(
+  r: Pick<RunResult, 'outcome' | 'stdout' | 'stderr'>,
+  expected: { uid: number; runtime: ContainerRuntime; pids: number },
+): string[] {
+  let f: Record<string, unknown>;
+  try {
+    f = JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as Record<string, unknown>;
+  } catch {
+    return [`kernel probe gave no findings (outcome ${r.outcome}): ${(r.stderr || r.stdout).slice(-200).trim()}`];
+  }
+  const problems: string[] = [];
+  if (f.uid !== expected.uid || f.gid !== expected.uid) problems.push(`the program ran as uid ${String(f.uid)}:${String(f.gid)}, not its pooled uid ${expected.uid}`);
+  const pids = expected.runtime === 'runsc' ? expected.pids + RUNSC_PIDS_OVERHEAD : expected.pids;
+  const want: Record<string, number> = { ...SANDBOX_RLIMITS, nproc: sandboxUlimits(pids).find((u) => u.Name === 'nproc')!.Hard };
+  for (const [name, value] of Object.entries(want)) {
+    if (f[name] !== value) problems.push(`rlimit ${name} not applied: ${String(f[name])} instead of ${value}`);
+  }
+  if (expected.runtime === 'runc' && f.oom !== 'pinned' && f.oom !== 'restored') {
+    problems.push(`the program lowered its OOM score and it stayed lowered (now ${String(f.oom_score_adj)}): oom_score_adj is not guarded`);
+  }
   return problems;
 }
