@@ -64,8 +64,9 @@ export async function compileAndRun(docker: Docker, job: CompiledRun, request: R
   } catch (err) {
     if (!(err instanceof InvalidProgramError)) throw new PlatformError(`could not seal the build output: ${messageOf(err)}`, { cause: err });
     const stderr = `crucible: the compile step's output cannot be run: ${err.message}\n`;
-    request.onOutput?.('stderr', stderr);
-    return { ...compiled, outcome: 'error', stdout: '', stderr, compile: step };
+    const bytes = Buffer.from(stderr);
+    request.onOutput?.('stderr', bytes);
+    return { ...compiled, outcome: 'error', stdout: '', stdoutBase64: '', stderr, stderrBase64: bytes.toString('base64'), compile: step };
   }
   await using _sealed = sealed;
   const run = await runContainer(
