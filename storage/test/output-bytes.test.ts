@@ -37,7 +37,7 @@ for (const makeBackend of BACKENDS) {
 
     // First, while no row holds bytes text cannot: down needs that.
     it('0006 turns existing text output into its UTF-8 bytes, and rows written before it still read', async () => {
-      await storage.knex.migrate.down({ migrationSource });
+      await storage.knex.migrate.down({ migrationSource, name: '0006-output-bytes' });
       try {
         const { id } = await storage.evaluations.create(input);
         await storage.knex('evaluations').where({ id }).update({ stdout: 'héllo\n', stderr: 'w', compile: JSON.stringify({ stdout: 'c', stderr: 'é', exitCode: 0, durationMs: 1 }) });
@@ -92,7 +92,7 @@ for (const makeBackend of BACKENDS) {
 
 
     it('0006 down refuses, rather than lose bytes, while a row holds what text cannot', async () => {
-      await assert.rejects(storage.knex.migrate.down({ migrationSource }), /invalid byte sequence/);
+      await assert.rejects(storage.knex.migrate.down({ migrationSource, name: '0006-output-bytes' }), /invalid byte sequence/);
       const [{ n }] = (await storage.knex('evaluations').count({ n: '*' })) as [{ n: string | number }];
       assert.ok(Number(n) > 0);
       assert.equal((await storage.evaluations.list({ owner: 'alice' })).items.length, Number(n), 'everything still reads');
