@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
+import { redisKeys } from '@crucible/executor-agent/protocol';
 import { waitFor } from './helpers.js';
 import { Platform } from './platform.js';
 
@@ -196,6 +197,13 @@ describe('queue through the API: priority, cancellation, lost agents, dead lette
     assert.equal(c.status, 200);
     assert.equal(c.json.status, 'cancelled', JSON.stringify(c.json));
     assert.equal(c.json.startedAt, null);
+    // Storage refuses any later transition of a cancelled evaluation, so its record alone could
+    // not show a run: the lane must no longer hold it (no agent can take it), and the mark that
+    // makes an agent skip it (if it raced the removal) must be set.
+    const keys = redisKeys(p.prefix);
+    assert.equal(await redis.hexists(keys.lane('low', 'jobs'), queued.json.id), 0, 'removed from its lane');
+    assert.ok(!(await redis.lrange(keys.lane('low', 'waiting'), 0, -1)).includes(queued.json.id), 'not waiting in its lane');
+    assert.equal(await redis.exists(keys.cancelled(queued.json.id)), 1, 'marked cancelled for agents');
     await p.request('POST', `/v1/evaluations/${blocker.json.id}/cancel`);
     // The sentinel was queued behind it in the same lane: once it has run, the cancelled one had its turn.
     await waitFor(async () => (await get(sentinel.json.id)).status === 'completed', 60_000);

@@ -48,6 +48,7 @@ export function runFile(root, file, { leakGraceMs, timeoutMs }) {
   let hung;
   let hungReason;
   let idleTimer;
+  let stopTimer;
   const running = () => active.filter(Boolean);
 
   // Top-level tests are enqueued as the file defines them; when every one of them has ended the
@@ -62,7 +63,7 @@ export function runFile(root, file, { leakGraceMs, timeoutMs }) {
     hungReason = reason;
     try { process.kill(child.pid, 'SIGUSR2'); } catch { /* already gone */ }
     // A process too stuck to answer (a synchronous loop) is stopped anyway.
-    setTimeout(stopGroup, 5000).unref();
+    stopTimer = setTimeout(stopGroup, 5000);
   };
   const timeout = setTimeout(() => askHandles('timeout'), timeoutMs);
 
@@ -97,6 +98,7 @@ export function runFile(root, file, { leakGraceMs, timeoutMs }) {
     child.on('close', (status, signal) => {
       clearTimeout(idleTimer);
       clearTimeout(timeout);
+      clearTimeout(stopTimer);
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       // Whatever the file left running in its group is stopped with it (not judged: tsx's esbuild
