@@ -119,7 +119,8 @@ export async function runContainer(docker: Docker, spec: Docker.ContainerCreateO
       const info = await engineCall('inspect', () => c.inspect());
       oomKilled = info.State.OOMKilled;
     }
-    const pidsLimitHit = await pids.stop();
+    // A bomb that killed its sandbox can end before a poll saw the counter: ask the kernel's log then.
+    const pidsLimitHit = await pids.stop({ askKernelLog: exited !== 0 || killedFor !== undefined });
     return { ...result(decideOutcome({ exitCode: exited, killedFor, oomKilled }), durationMs), ...(pidsLimitHit ? { pidsLimitHit } : {}) };
   } finally {
     clearTimeout(deadline);
