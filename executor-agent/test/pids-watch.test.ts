@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { kernelLogsForkRejected } from '../src/sandbox/container/kernel-log.js';
 import { parsePidsEvents, PidsWatch, pidsEventsPaths } from '../src/sandbox/container/pids-watch.js';
 
 describe('PidsWatch (reads pids.events of a container cgroup)', () => {
@@ -43,6 +44,40 @@ describe('PidsWatch (reads pids.events of a container cgroup)', () => {
       const missing = new PidsWatch('nothing-here', root);
       missing.start();
       assert.equal(await missing.stop(), false);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('for a run that did not succeed, a hit the poll missed is taken from the kernel log, and only then', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'pids-watch-'));
+    try {
+      const asked: string[] = [];
+      const kernelLog = async (id: string) => (asked.push(id), id === 'bomb');
+      const quick = new PidsWatch('bomb', root, kernelLog); // its cgroup was already gone
+      quick.start();
+      assert.equal(await quick.stop(), false, 'a successful run does not ask');
+      assert.deepEqual(asked, []);
+      const bomb = new PidsWatch('bomb', root, kernelLog);
+      bomb.start();
+      assert.equal(await bomb.stop({ askKernelLog: true }), true);
+      const other = new PidsWatch('other', root, kernelLog);
+      other.start();
+      assert.equal(await other.stop({ askKernelLog: true }), false);
+      assert.deepEqual(asked, ['bomb', 'other']);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it("finds the kernel's fork-rejected record of exactly that container", async () => {
+    const root = mkdtempSync(join(tmpdir(), 'kmsg-'));
+    try {
+      const log = join(root, 'kmsg');
+      writeFileSync(log, '6,1,2,-;cgroup: something else /docker/abc\n6,2,3,-;cgroup: fork rejected by pids controller in /docker/abc123\n');
+      assert.equal(await kernelLogsForkRejected('abc123', log), true);
+      assert.equal(await kernelLogsForkRejected('def456', log), false);
+      assert.equal(await kernelLogsForkRejected('abc123', join(root, 'missing')), false);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

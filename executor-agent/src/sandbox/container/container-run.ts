@@ -123,7 +123,8 @@ export async function runContainer(docker: Docker, spec: Docker.ContainerCreateO
       const info = await engineCall('inspect', () => c.inspect());
       oomKilled = info.State.OOMKilled;
     }
-    const [pidsLimitHit, memoryLimitReached] = await Promise.all([pids.stop(), memory.stop()]);
+    // A bomb that killed its sandbox can end before a poll saw the counter: ask the kernel's log then.
+    const [pidsLimitHit, memoryLimitReached] = await Promise.all([pids.stop({ askKernelLog: exited !== 0 || killedFor !== undefined }), memory.stop()]);
     return { ...result(decideOutcome({ exitCode: exited, killedFor, oomKilled, memoryLimitReached }), durationMs), ...(pidsLimitHit ? { pidsLimitHit } : {}) };
   } finally {
     clearTimeout(deadline);

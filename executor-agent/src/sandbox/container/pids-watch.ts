@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { kernelLogsForkRejected } from './kernel-log.js';
 
 /**
  * How often the container's pids cgroup is read while it runs. Short because under gVisor a fork
@@ -14,9 +15,10 @@ const POLL_MS = 10;
  *
  * Why polled: the engine deletes the cgroup as soon as the container exits, so the counter cannot
  * be read afterwards, and Docker reports nothing about it. A program that hits the limit and exits
- * within one poll interval can be missed: this is best effort, for the result's `pidsLimitHit`
- * flag and the `pids` kind of crucible_sandbox_limit_kills_total, never for enforcement (the
- * kernel enforces the limit itself).
+ * within one poll interval can be missed by the poll; for a run that did not succeed, the kernel
+ * log's record of the refused fork covers that (see kernel-log.ts). Still best effort, for the
+ * result's `pidsLimitHit` flag and the `pids` kind of crucible_sandbox_limit_kills_total, never for
+ * enforcement (the kernel enforces the limit itself).
  *
  * The cgroup is found on the host's /sys/fs/cgroup, so this works where the agent runs beside the
  * engine (local driver, Nomad raw_exec); elsewhere it never finds the file and reports false.
@@ -30,6 +32,7 @@ export class PidsWatch {
   constructor(
     private readonly containerId: string,
     private readonly cgroupRoot = '/sys/fs/cgroup',
+    private readonly kernelLog: (id: string) => Promise<boolean> = kernelLogsForkRejected,
   ) {}
 
   start(): void {
@@ -38,11 +41,16 @@ export class PidsWatch {
     void this.poll();
   }
 
-  /** Stops polling (after one last read) and says whether the limit was hit. */
-  async stop(): Promise<boolean> {
+  /**
+   * Stops polling (after one last read) and says whether the limit was hit. With `askKernelLog`
+   * (for a run that did not succeed) a miss is checked against the kernel log, which keeps the
+   * kernel's own record of a refused fork after the cgroup is gone.
+   */
+  async stop(opts: { askKernelLog?: boolean } = {}): Promise<boolean> {
     clearInterval(this.timer);
     await this.reading;
     await this.poll();
+    if (this.hits === 0 && opts.askKernelLog && (await this.kernelLog(this.containerId))) this.hits = 1;
     return this.hits > 0;
   }
 
