@@ -174,6 +174,11 @@ describe('per-sandbox rlimits', () => {
     assert.deepEqual(u.nproc, [48, 48]);
   });
 
+  it("masks the host-wide pty allocator, keeping Docker's default masks", () => {
+    const masked = spec.HostConfig!.MaskedPaths!;
+    for (const path of ['/proc/kcore', '/proc/keys', '/proc/timer_list', '/proc/sched_debug', '/sys/firmware', '/dev/pts/ptmx']) assert.ok(masked.includes(path), path);
+  });
+
   it('are refused where all sandboxes together could exceed half the host\'s limits', () => {
     const limits = (sig: string, q: string, lock: string) =>
       `Limit                     Soft Limit           Hard Limit           Units\nMax locked memory         ${lock}              ${lock}              bytes\nMax pending signals       ${sig}                ${sig}                signals\nMax msgqueue size         ${q}               ${q}               bytes\n`;

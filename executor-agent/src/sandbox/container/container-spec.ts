@@ -28,6 +28,21 @@ const TMPFS_MB = 64;
  * sandbox dies (tested by the exploit corpus), which contains it just as well.
  */
 export const RUNSC_PIDS_OVERHEAD = 64;
+/**
+ * Paths hidden from the program (a bind of /dev/null, or an empty read-only tmpfs for a directory).
+ * Setting the list replaces the engine's own, so it starts with Docker's defaults (and the one
+ * newer engines add). Then `/dev/pts/ptmx` (which `/dev/ptmx` links to): pseudo-terminals come
+ * from `kernel.pty.max`, one host-wide count shared by every container's devpts (4096, of which
+ * only the host's own devpts keeps a reserve), so one program opening ~3000 could make openpty
+ * fail in every other sandbox. With it masked no sandbox gets a pty (EINVAL) under runc; gVisor
+ * serves ptys from its own devpts.
+ */
+export const MASKED_PATHS = [
+  '/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
+  '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap',
+  '/dev/pts/ptmx',
+];
+
 /** Slack past the deadline for create/start/remove before a container counts as orphaned. */
 export const REAP_GRACE_MS = 60_000;
 
@@ -85,6 +100,7 @@ export function containerSpec(input: ContainerSpecInput): Docker.ContainerCreate
       ...(input.appArmorProfile ? [`apparmor=${input.appArmorProfile}`] : []),
     ],
     Privileged: false,
+    MaskedPaths: MASKED_PATHS,
     IpcMode: 'private',
     CgroupnsMode: 'private',
     Memory: memoryBytes,
