@@ -47,6 +47,7 @@ const programs = {
   exitThree: 'import sys\nprint("oops", file=sys.stderr)\nsys.exit(3)',
   spin: 'while True:\n    pass',
   flood: 'import sys\nwhile True:\n    sys.stdout.write("x" * 4096)',
+  controls: 'import sys\nsys.stdout.write("a\\0b\\x1b[0m\\r\\n")',
 };
 
 sandboxConformance(

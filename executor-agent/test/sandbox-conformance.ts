@@ -16,6 +16,8 @@ export interface ConformancePrograms {
   spin: string;
   /** Prints far more than 4 KiB to stdout. */
   flood: string;
+  /** Writes exactly `a`, NUL, `b`, ESC `[0m`, CR, LF to stdout (9 bytes). */
+  controls: string;
 }
 
 /**
@@ -90,6 +92,15 @@ export function sandboxConformance(name: string, make: () => Promise<Sandbox>, p
       const chunks: Uint8Array[] = [];
       const r = await run(programs.hello, { onOutput: (s, c) => s === 'stdout' && chunks.push(c) });
       assert.equal(Buffer.concat(chunks).toString(), r.stdout);
+    });
+
+    it('keeps output bytes exactly: NUL and control characters, streamed and in the result', async () => {
+      const chunks: Uint8Array[] = [];
+      const r = await run(programs.controls, { onOutput: (s, c) => s === 'stdout' && chunks.push(c) });
+      assert.equal(r.outcome, 'success', r.stderr);
+      assert.equal(r.stdout, 'a\0b\x1b[0m\r\n');
+      assert.equal(r.stdoutBase64, Buffer.from('a\0b\x1b[0m\r\n').toString('base64'));
+      assert.equal(Buffer.concat(chunks).toString('base64'), r.stdoutBase64);
     });
 
     it('announces the start once, before any output', async () => {
