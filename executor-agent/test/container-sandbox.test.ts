@@ -48,6 +48,7 @@ const programs = {
   spin: 'while True:\n    pass',
   printThenSpin: 'print(42, flush=True)\nwhile True:\n    pass',
   flood: 'import sys\nwhile True:\n    sys.stdout.write("x" * 4096)',
+  controls: 'import sys\nsys.stdout.write("a\\0b\\x1b[0m\\r\\n")',
 };
 
 sandboxConformance(

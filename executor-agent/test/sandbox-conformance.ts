@@ -18,6 +18,8 @@ export interface ConformancePrograms {
   printThenSpin: string;
   /** Prints far more than 4 KiB to stdout. */
   flood: string;
+  /** Writes exactly `a`, NUL, `b`, ESC `[0m`, CR, LF to stdout (9 bytes). */
+  controls: string;
 }
 
 /**
@@ -111,6 +113,15 @@ export function sandboxConformance(name: string, make: () => Promise<Sandbox>, p
       assert.ok(chunkWhileRunning, 'a chunk arrived before the run ended');
       assert.equal(Buffer.concat(chunks).toString(), '42\n');
       assert.equal(r.stdout, '42\n');
+    });
+
+    it('keeps output bytes exactly: NUL and control characters, streamed and in the result', async () => {
+      const chunks: Uint8Array[] = [];
+      const r = await run(programs.controls, { onOutput: (s, c) => s === 'stdout' && chunks.push(c) });
+      assert.equal(r.outcome, 'success', r.stderr);
+      assert.equal(r.stdout, 'a\0b\x1b[0m\r\n');
+      assert.equal(r.stdoutBase64, Buffer.from('a\0b\x1b[0m\r\n').toString('base64'));
+      assert.equal(Buffer.concat(chunks).toString('base64'), r.stdoutBase64);
     });
 
     it('announces the start once, before any output', async () => {

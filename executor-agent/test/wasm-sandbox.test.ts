@@ -15,6 +15,7 @@ sandboxConformance('wasm javascript', async () => new WasmSandbox(), {
   spin: 'while (true) {}',
   printThenSpin: 'console.log(42); while (true) {}',
   flood: "while (true) console.log('flood flood flood flood')",
+  controls: 'console.log("a\\0b\\x1b[0m\\r")',
 });
 
 // WASI programs in WebAssembly text. Layout: an iovec at 0, a result word at 20, data from 64.
@@ -27,6 +28,7 @@ const wasi = (body: string, memory = '(memory (export "memory") 1)') => `(module
   ${memory}
   (data (i32.const 64) "42\\n")
   (data (i32.const 80) "oops")
+  (data (i32.const 96) "a\\00b\\1b[0m\\0d\\0a")
   (func $write (param $fd i32) (param $ptr i32) (param $len i32)
     (i32.store (i32.const 0) (local.get $ptr))
     (i32.store (i32.const 4) (local.get $len))
@@ -86,6 +88,7 @@ sandboxConformance('wasm wasi', async () => new WasmSandbox(), {
   spin: wasi(`(func (export "_start") (loop $forever (br $forever)))`),
   printThenSpin: wasi(`(func (export "_start") (call $write (i32.const 1) (i32.const 64) (i32.const 3)) (loop $forever (br $forever)))`),
   flood: wasi(`(func (export "_start") (loop $forever (call $write (i32.const 1) (i32.const 64) (i32.const 3)) (br $forever)))`),
+  controls: wasi(`(func (export "_start") (call $write (i32.const 1) (i32.const 96) (i32.const 9)))`),
 });
 
 describe('WasmSandbox: WASI programs', () => {
