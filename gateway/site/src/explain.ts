@@ -1,4 +1,5 @@
 import type { Evaluation } from './types';
+import { visibleText } from './visible-output';
 
 // Turning raw results into sentences a researcher can act on.
 
@@ -32,7 +33,7 @@ export function explainExit(e: Evaluation): string {
       return explainError(e);
     default:
       if (e.status === 'cancelled') return 'Cancelled before it finished.';
-      if (e.status === 'failed') return e.error ? `The platform could not run it: ${e.error}` : 'The platform could not run it.';
+      if (e.status === 'failed') return e.error ? `The platform could not run it: ${visibleText(e.error)}` : 'The platform could not run it.';
       return 'Not finished yet.';
   }
 }
@@ -40,7 +41,7 @@ export function explainExit(e: Evaluation): string {
 function explainError(e: Evaluation): string {
   if (e.signal) return `The program ${SIGNALS[e.signal] ?? `was stopped by ${e.signal}`}.`;
   const code = e.exitCode;
-  if (code === null) return e.error ? `Refused: ${e.error}` : 'The program did not run (see stderr).';
+  if (code === null) return e.error ? `Refused: ${visibleText(e.error)}` : 'The program did not run (see stderr).';
   if (code > 128 && SIGNAL_NUMBERS[code - 128]) {
     const signal = SIGNAL_NUMBERS[code - 128]!;
     return `Exit code ${code} = 128 + ${code - 128}: the program ${SIGNALS[signal] ?? `was stopped by ${signal}`}.`;

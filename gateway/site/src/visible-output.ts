@@ -39,3 +39,8 @@ export function outputSegments(text: string): OutputSegment[] {
 export function codePoints(control: string): string {
   return Array.from(control, (c) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`).join(' ');
 }
+
+/** The text with every control character replaced by its symbol, for plain-text places (an error line). */
+export function visibleText(text: string): string {
+  return text.replace(CONTROLS, (run) => Array.from(run, controlPicture).join(''));
+}
