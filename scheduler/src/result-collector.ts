@@ -51,6 +51,7 @@ export class ResultCollector {
   private readonly maxRejections: number;
   private readonly retryDelayMs: number;
   private readonly claimIdleMs: number;
+  private lastClaim = -Infinity;
 
   constructor(
     /** A dedicated connection: XREADGROUP BLOCK holds it. */
@@ -85,6 +86,11 @@ export class ResultCollector {
     this.wake?.();
     this.redis.disconnect();
     await this.loop;
+  }
+
+  /** `await using`: stopped even when a test fails half-way. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
   }
 
   private async run(): Promise<void> {
@@ -136,6 +142,10 @@ export class ResultCollector {
   }
 
   private async claimOrphans(): Promise<void> {
+    // A claim scans the whole pending list: at start, then at most once per idle period (not at
+    // every retry of a long outage, when the list may hold every report written meanwhile).
+    if (Date.now() - this.lastClaim < this.claimIdleMs) return;
+    this.lastClaim = Date.now();
     let cursor = '0-0';
     do {
       const [next] = (await this.redis.xautoclaim(
