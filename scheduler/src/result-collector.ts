@@ -51,6 +51,7 @@ export class ResultCollector {
   private readonly maxRejections: number;
   private readonly retryDelayMs: number;
   private readonly claimIdleMs: number;
+  private lastClaim = -Infinity;
 
   constructor(
     /** A dedicated connection: XREADGROUP BLOCK holds it. */
@@ -115,6 +116,11 @@ export class ResultCollector {
     return Number(group.get('pending')) === 0 && (Number(stream.get('length')) === 0 || group.get('last-delivered-id') === stream.get('last-generated-id'));
   }
 
+  /** `await using`: stopped even when a test fails half-way. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+
   private async run(): Promise<void> {
     // Start with this consumer's unacknowledged entries (after a crash or a storage outage).
     let rescanDue = true;
@@ -164,6 +170,10 @@ export class ResultCollector {
   }
 
   private async claimOrphans(): Promise<void> {
+    // A claim scans the whole pending list: at start, then at most once per idle period (not at
+    // every retry of a long outage, when the list may hold every report written meanwhile).
+    if (Date.now() - this.lastClaim < this.claimIdleMs) return;
+    this.lastClaim = Date.now();
     let cursor = '0-0';
     do {
       const [next] = (await this.redis.xautoclaim(

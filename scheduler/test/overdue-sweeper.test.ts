@@ -26,8 +26,9 @@ for (const backend of BACKENDS) {
       await using f = await fixture(backend);
       const bus = new EventBus(f.redis, f.keys);
       const queue = new TaskQueue({ redisUrl: REDIS_URL, keys: f.keys, retries: 1, retryBackoffMs: 10 }, f.redis);
+      await using _queue = { [Symbol.asyncDispose]: () => queue.close() };
       await queue.ready();
-      const collector = new ResultCollector(f.redis.duplicate(), f.keys, f.storage.evaluations, bus, silent, 'c1', f.storage.deadLetters, { retryDelayMs: 100 });
+      await using collector = new ResultCollector(f.redis.duplicate(), f.keys, f.storage.evaluations, bus, silent, 'c1', f.storage.deadLetters, { retryDelayMs: 100 });
       await collector.start();
       const lost = await newEvaluation(f.storage, { limits: { ...DEFAULT_LIMITS, timeoutMs: 500 } });
       // Control: running too, with a deadline far away.
@@ -49,6 +50,7 @@ for (const backend of BACKENDS) {
 
       // Agents hear kills on the cancel channel: listen as one.
       const sub = f.redis.duplicate();
+      await using _sub = { [Symbol.asyncDispose]: async () => sub.disconnect() };
       const kills: string[] = [];
       sub.on('message', (_channel, id: string) => kills.push(id));
       await sub.subscribe(f.keys.cancelChannel);
@@ -90,7 +92,6 @@ for (const backend of BACKENDS) {
       const gauge = Object.fromEntries((await oldestUnfinishedAge.get()).values.map((v) => [v.labels.status, v.value]));
       assert.equal(gauge.queued, 0);
       assert.ok(gauge.running! > 0);
-      await queue.close();
     });
   });
 }

@@ -25,7 +25,7 @@ for (const backend of BACKENDS) {
       // The poisoned run first, so every other report is behind its rejected one in the stream.
       const reports = interleave([poisonRun, ...others.map((e, i) => run(e.id, `out ${i}\n`))]);
       const before = await rejections();
-      const collector = new ResultCollector(f.redis.duplicate(), f.keys, f.storage.evaluations, bus, silent, 'c1', f.storage.deadLetters, { retryDelayMs: 100 });
+      await using collector = new ResultCollector(f.redis.duplicate(), f.keys, f.storage.evaluations, bus, silent, 'c1', f.storage.deadLetters, { retryDelayMs: 100 });
       await collector.start();
       for (const r of reports) await f.redis.xadd(f.keys.reports, '*', ...encodeReport(r));
       await until('every evaluation terminal', async () => {
@@ -63,7 +63,7 @@ for (const backend of BACKENDS) {
       await using f = await fixture(backend);
       const bus = new EventBus(f.redis, f.keys);
       const poisoned = await newEvaluation(f.storage);
-      const first = new ResultCollector(f.redis.duplicate(), f.keys, f.storage.evaluations, bus, silent, 'gone-scheduler', f.storage.deadLetters, {
+      await using first = new ResultCollector(f.redis.duplicate(), f.keys, f.storage.evaluations, bus, silent, 'gone-scheduler', f.storage.deadLetters, {
         // Tries once, then would wait a minute: it is stopped before.
         retryDelayMs: 60_000,
       });
@@ -78,7 +78,7 @@ for (const backend of BACKENDS) {
       const healthy = await newEvaluation(f.storage);
       for (const r of run(healthy.id, 'fine\n')) await f.redis.xadd(f.keys.reports, '*', ...encodeReport(r));
       // A new process: another consumer name (names carry the pid), claiming orphans at once.
-      const second = new ResultCollector(f.redis.duplicate(), f.keys, f.storage.evaluations, bus, silent, 'new-scheduler', f.storage.deadLetters, {
+      await using second = new ResultCollector(f.redis.duplicate(), f.keys, f.storage.evaluations, bus, silent, 'new-scheduler', f.storage.deadLetters, {
         retryDelayMs: 100,
         claimIdleMs: 0,
       });

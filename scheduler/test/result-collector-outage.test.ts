@@ -25,7 +25,7 @@ describe('ResultCollector: a real PostgreSQL outage (own server stopped while re
       // What the collector logs as rejected, to name the error should one be misclassified.
       const rejectedLogs: string[] = [];
       const log = pino({ level: 'warn' }, new Writable({ write(chunk, _enc, done) { if (String(chunk).includes('rejected')) rejectedLogs.push(String(chunk)); done(); } }));
-      const collector = new ResultCollector(f.redis.duplicate(), f.keys, storage.evaluations, bus, log, 'c1', storage.deadLetters, { retryDelayMs: 200 });
+      await using collector = new ResultCollector(f.redis.duplicate(), f.keys, storage.evaluations, bus, log, 'c1', storage.deadLetters, { retryDelayMs: 200 });
       await collector.start();
       const runs = evaluations.map((e, i) => run(e.id, `out ${i}\n`));
       // The first third goes through while the server is up.
