@@ -194,9 +194,13 @@ describe('chaos under load (own Redis, PostgreSQL and dockerd)', () => {
       const ids = [...accepted.values()];
       const terminal = ['completed', 'failed', 'cancelled'];
       let rows: { id: string; status: string; outcome: string | null; stdout: string; attempts: number; error: string | null }[] = [];
+      // stdout is the exact bytes (bytea); compared as the API's text, which they are here.
+      const select = async () =>
+        ((await storage.knex('evaluations').whereIn('id', ids).select('id', 'status', 'outcome', 'stdout', 'attempts', 'error')) as (Omit<(typeof rows)[number], 'stdout'> & { stdout: Buffer | null })[])
+          .map((r) => ({ ...r, stdout: r.stdout ? r.stdout.toString('utf8') : '' }));
       const deadline = Date.now() + 300_000;
       for (;;) {
-        rows = await storage.knex('evaluations').whereIn('id', ids).select('id', 'status', 'outcome', 'stdout', 'attempts', 'error');
+        rows = await select();
         if (rows.length === ids.length && rows.every((r) => terminal.includes(r.status))) break;
         if (Date.now() > deadline) break;
         await sleep(1000);

@@ -12,7 +12,9 @@ function failingFirst(evaluations: EvaluationRepository, failures: number): Eval
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver);
       if (prop !== 'transition' || typeof value !== 'function') return typeof value === 'function' ? value.bind(target) : value;
-      return (...args: unknown[]) => (failures-- > 0 ? Promise.reject(new Error('connection refused')) : value.apply(target, args));
+      // Shaped as node-postgres reports a server that is down (failure-kind.ts: an outage, held).
+      const outage = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+      return (...args: unknown[]) => (failures-- > 0 ? Promise.reject(outage()) : value.apply(target, args));
     },
   });
 }
