@@ -1,26 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { applyRedisAcl, urlFor, type AclUsers } from '../src/admin/redis-acl.js';
 import { displayPrefix, fingerprint } from '../src/auth/api-keys.js';
 import { CacheSeal } from '../src/auth/cache-seal.js';
 import { gatewayKeys } from '../src/auth/redis-keys.js';
+import { OwnRedis } from './own-services.js';
 import { Platform } from './platform.js';
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  await new Promise((ok) => server.close(ok));
-  return port;
-}
 
 describe('CacheSeal (HMAC-SHA256 over Redis key, value and expiry)', () => {
   const seal = new CacheSeal(async () => 'k'.repeat(43));
@@ -55,21 +42,16 @@ describe('the API-key cache in Redis is bound to the gateways and the database',
   // The same initial admin key on both platforms: the case seen in issue 12, where one platform's
   // cache entry made the other resolve the key to a user of the first one's database.
   const adminKey = `crk_seal_${randomBytes(16).toString('hex')}`;
-  let server: ChildProcess;
-  let dir: string;
+  let server: OwnRedis;
   let adminUrl: string;
   let admin: Redis;
   let a: Platform;
   let b: Platform;
 
   before(async () => {
-    const port = await freePort();
-    dir = mkdtempSync(join(tmpdir(), 'crucible-seal-'));
-    server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
-    adminUrl = `redis://127.0.0.1:${port}`;
-    admin = new Redis(adminUrl, { retryStrategy: (n) => (n > 50 ? null : 100) });
-    admin.on('error', () => undefined);
-    await admin.ping();
+    server = await OwnRedis.start();
+    adminUrl = server.url;
+    admin = new Redis(adminUrl);
     const env = { REDIS_URL: adminUrl, CRUCIBLE_AGENTS: '0', CRUCIBLE_ADMIN_KEY: adminKey };
     // Two platforms, one Redis and prefix, two databases (each its own PGlite folder).
     [a, b] = await Promise.all([Platform.start({ prefix, env }), Platform.start({ prefix, env })]);
@@ -78,8 +60,7 @@ describe('the API-key cache in Redis is bound to the gateways and the database',
     await a?.[Symbol.asyncDispose]();
     await b?.[Symbol.asyncDispose]();
     admin?.disconnect();
-    server?.kill('SIGKILL');
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await server?.dispose();
   });
 
   const me = async (p: Platform, key: string) => {

@@ -7,7 +7,7 @@
  * PostgreSQL and the engine have new pids). Afterwards every accepted evaluation must be terminal
  * and readable through the API, none lost, none with two results, and at least 99% completed
  * successfully. Redis, PostgreSQL and Docker are instances this test starts itself
- * (chaos/infra.ts); the shared ones are never touched. Without its own Docker engine the test
+ * (own-services.ts); the shared ones are never touched. Without its own Docker engine the test
  * fails: it promises Docker failures.
  */
 import assert from 'node:assert/strict';
@@ -16,7 +16,7 @@ import { describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { openStorage } from '@crucible/storage';
 import { loadRuntimeCatalog } from '@crucible/executor-agent/container';
-import { OwnDocker, OwnPostgres, OwnRedis } from './chaos/infra.js';
+import { OwnDocker, OwnPostgres, OwnRedis } from './own-services.js';
 import { Platform } from './platform.js';
 
 const SHARED_DOCKER = process.env.DOCKER_HOST ?? 'unix:///run/crucible/docker.sock';

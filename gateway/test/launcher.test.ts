@@ -5,9 +5,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { createConnection, createServer, type AddressInfo } from 'node:net';
+import { createConnection } from 'node:net';
 import { describe, it } from 'node:test';
 import { openStorage } from '@crucible/storage';
+import { freePort } from './own-services.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -33,14 +34,6 @@ const alive = (pid: number) => {
     return false;
   }
 };
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  await new Promise((ok) => server.close(ok));
-  return port;
-}
 
 /** The command name of a process, from /proc. */
 const commandOf = (pid: number): string => {

@@ -1,25 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { redisKeys } from '@crucible/executor-agent/protocol';
 import { applyRedisAcl, urlFor, type AclUsers } from '../src/admin/redis-acl.js';
 import { gatewayKeys } from '../src/auth/redis-keys.js';
+import { OwnRedis } from './own-services.js';
 import { Platform } from './platform.js';
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  await new Promise((ok) => server.close(ok));
-  return port;
-}
 
 /**
  * The agents' and the gateway's Redis ACL users (Redis 7). On a redis-server of this test's own:
@@ -35,20 +22,15 @@ describe('Redis ACL users: agents reach only the agent protocol', () => {
     gateway: { name: `crucible-test-gateway-${id}`, password: randomBytes(16).toString('hex') },
   };
   let ADMIN_URL: string;
-  let server: ChildProcess;
-  let dir: string;
+  let server: OwnRedis;
   let admin: Redis;
   let agent: Redis;
   let gateway: Redis;
 
   before(async () => {
-    const port = await freePort();
-    dir = mkdtempSync(join(tmpdir(), 'crucible-acl-'));
-    server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
-    ADMIN_URL = `redis://127.0.0.1:${port}`;
-    admin = new Redis(ADMIN_URL, { retryStrategy: (n) => (n > 50 ? null : 100) });
-    admin.on('error', () => undefined); // refused until the server listens; ping waits
-    await admin.ping();
+    server = await OwnRedis.start();
+    ADMIN_URL = server.url;
+    admin = new Redis(ADMIN_URL);
     await admin.call('FUNCTION', 'LOAD', "#!lua name=canary\nredis.register_function('canary', function() return 1 end)");
     await applyRedisAcl(admin, users);
     agent = new Redis(urlFor(ADMIN_URL, users.agent), { maxRetriesPerRequest: 1 });
@@ -58,8 +40,7 @@ describe('Redis ACL users: agents reach only the agent protocol', () => {
     agent?.disconnect();
     gateway?.disconnect();
     admin?.disconnect();
-    server?.kill('SIGKILL');
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await server?.dispose();
   });
 
   const denied = async (what: string, call: () => Promise<unknown>) => {
