@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -53,6 +53,18 @@ const portOpen = (port: number) =>
 /** The initial admin key the launched platform is given (first start). */
 const KEY = `crk_launcher_${randomBytes(12).toString('hex')}`;
 
+/** The URL `./crucible up` prints once the platform is up; rejects if it exits first or takes over 4 min. */
+function upUrl(child: ChildProcess, out: () => string): Promise<string> {
+  return new Promise<string>((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`not up in time:\n${out()}`)), 240_000);
+    child.stdout!.on('data', () => {
+      const m = /Crucible is up: (http:\/\/\S+?)\/?\n/.exec(out());
+      if (m) (clearTimeout(timer), ok(m[1]!));
+    });
+    child.once('exit', (code) => fail(new Error(`launcher exited ${code}:\n${out()}`)));
+  });
+}
+
 describe('./crucible up (the launcher, running the built platform)', () => {
   it('starts the platform, serves evaluations, and stops everything it started on SIGTERM', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'crucible-up-'));
@@ -65,15 +77,7 @@ describe('./crucible up (the launcher, running the built platform)', () => {
     child.stdout!.on('data', (d: Buffer) => (out += d));
     child.stderr!.on('data', (d: Buffer) => (out += d));
     try {
-      const url = await new Promise<string>((ok, fail) => {
-        const timer = setTimeout(() => fail(new Error(`not up in time:\n${out}`)), 240_000);
-        const check = () => {
-          const m = /Crucible is up: (http:\/\/\S+?)\/?\n/.exec(out);
-          if (m) (clearTimeout(timer), ok(m[1]!));
-        };
-        child.stdout!.on('data', check);
-        child.once('exit', (code) => fail(new Error(`launcher exited ${code}:\n${out}`)));
-      });
+      const url = await upUrl(child, () => out);
       // The built (dist) platform runs the same path as the source one the other tests use.
       let evaluation: any;
       for (let i = 0; i < 100; i++) {
@@ -130,15 +134,7 @@ describe('./crucible up (the launcher, running the built platform)', () => {
     child.stderr!.on('data', (d: Buffer) => (out += d));
     const exited = once(child, 'exit');
     try {
-      const url = await new Promise<string>((ok, fail) => {
-        const timer = setTimeout(() => fail(new Error(`not up in time:\n${out}`)), 240_000);
-        const check = () => {
-          const m = /Crucible is up: (http:\/\/\S+?)\/?\n/.exec(out);
-          if (m) (clearTimeout(timer), ok(m[1]!));
-        };
-        child.stdout!.on('data', check);
-        child.once('exit', (code) => fail(new Error(`launcher exited ${code}:\n${out}`)));
-      });
+      const url = await upUrl(child, () => out);
       const redis = descendants(child.pid!).find((pid) => commandOf(pid) === 'redis-server');
       assert.ok(redis, `the launcher started its own redis-server:\n${out}`);
       const api = async (method: string, path: string, body?: unknown) => {

@@ -55,6 +55,14 @@ export async function openPage(browser: Browser, viewport = DESKTOP): Promise<{ 
   return { page, watch };
 }
 
+/** Signs in on the site's own form with `key`, as a user would, and waits for the home page. */
+export async function signIn(page: Page, baseUrl: string, key: string): Promise<void> {
+  await page.goto(`${baseUrl}/sign-in`);
+  await page.getByLabel('API key').fill(key);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(`${baseUrl}/`);
+}
+
 export function assertQuiet(watch: PageWatch): void {
   assert.deepEqual(watch.errors, [], 'page errors');
   assert.deepEqual(watch.cspViolations, [], 'CSP violations by the site itself');

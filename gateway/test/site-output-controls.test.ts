@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { Platform } from './platform.js';
-import { assertQuiet, ensureSiteBuilt, launchBrowser, openPage, screenshot, type PageWatch } from './site-browser.js';
+import { assertQuiet, ensureSiteBuilt, launchBrowser, openPage, screenshot, signIn, type PageWatch } from './site-browser.js';
 
 // Output is data, whatever its bytes (issue 12): a NUL is invisible, ESC would start colour or
 // cursor sequences in a terminal, CR would hide what came before it, and a bidi override reorders
@@ -23,10 +23,7 @@ describe('status site: control characters in output are shown visibly, never int
     await p.waitForLanguage('javascript');
     browser = await launchBrowser();
     ({ page, watch } = await openPage(browser));
-    await page.goto(`${p.url}/sign-in`);
-    await page.getByLabel('API key').fill(p.adminKey);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(`${p.url}/`);
+    await signIn(page, p.url, p.adminKey);
   });
   after(async () => {
     await browser?.close();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { Platform } from './platform.js';
-import { assertQuiet, ensureSiteBuilt, launchBrowser, openPage, screenshot, type PageWatch } from './site-browser.js';
+import { assertQuiet, ensureSiteBuilt, launchBrowser, openPage, screenshot, signIn, type PageWatch } from './site-browser.js';
 
 // A program's output is data. Each line below would run script if the site ever put output into
 // the page as HTML: an attribute handler, a script element, an SVG handler, a javascript: URL.
@@ -27,10 +27,7 @@ describe('status site: output is rendered as text, never as HTML', () => {
     await p.waitForLanguage('javascript');
     browser = await launchBrowser();
     ({ page, watch } = await openPage(browser));
-    await page.goto(`${p.url}/sign-in`);
-    await page.getByLabel('API key').fill(p.adminKey);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(`${p.url}/`);
+    await signIn(page, p.url, p.adminKey);
   });
   after(async () => {
     await browser?.close();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { Platform } from './platform.js';
-import { DESKTOP, PHONE, assertQuiet, ensureSiteBuilt, launchBrowser, openPage, screenshot, type PageWatch } from './site-browser.js';
+import { DESKTOP, PHONE, assertQuiet, ensureSiteBuilt, launchBrowser, openPage, screenshot, signIn, type PageWatch } from './site-browser.js';
 
 const SITE_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 const KEY = 'crk_site_test_0123456789';
@@ -255,10 +255,7 @@ describe('status site: a session ends when its key is revoked', () => {
     const { page } = await openPage(browser);
     const user = (await p.request('POST', '/v1/users', { name: 'site', role: 'researcher' })).json;
     const key = (await p.request('POST', `/v1/users/${user.id}/keys`)).json;
-    await page.goto(`${p.url}/sign-in`);
-    await page.getByLabel('API key').fill(key.key);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(`${p.url}/`);
+    await signIn(page, p.url, key.key);
     const refreshes: number[] = [];
     const tokens = new Set<string>();
     page.on('response', (r) => {
