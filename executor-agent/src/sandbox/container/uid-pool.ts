@@ -37,6 +37,8 @@ interface Holder {
  */
 export class UidPool {
   private next: number;
+  /** This process as a lease holder: read from /proc once, not at every acquire. */
+  private self: Promise<Holder> | undefined;
 
   constructor(
     private readonly dir: string,
@@ -51,7 +53,7 @@ export class UidPool {
   /** Takes a free uid; throws when every uid is held (the host runs `count` sandboxes already). */
   async acquire(now: number = Date.now()): Promise<SandboxUid> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    const self = await holderOf(process.pid);
+    const self = await (this.self ??= holderOf(process.pid));
     // Read once: a concurrent acquire moves `next` while this one awaits.
     const start = this.next;
     for (let i = 0; i < this.count; i++) {
